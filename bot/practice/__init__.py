@@ -1,0 +1,1 @@
+"""The practice application layer: sessions over the domain core, storage behind a protocol."""
