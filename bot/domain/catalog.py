@@ -25,8 +25,12 @@ def load_persona(path: Path, renderer: PromptRenderer) -> Persona:
     problems = check_persona(persona, str(path), renderer)
     if persona.id != path.stem:
         problems.append(
-            Problem(str(path), "id", f"is {persona.id!r} but the file is named {path.name}; "
-                    f"rename the file to {persona.id}.yaml or change the id")
+            Problem(
+                str(path),
+                "id",
+                f"is {persona.id!r} but the file is named {path.name}; "
+                f"rename the file to {persona.id}.yaml or change the id",
+            )
         )
     if problems:
         raise ContentError(problems)

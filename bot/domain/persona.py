@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.domain.ids import (
+    MARKER_IDS,
     PROGRESSIONS,
     ConfrontationMarker,
     Pitfall,
@@ -26,6 +27,17 @@ from bot.domain.ids import (
 PERSONA_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,47}$")
 Language = Literal["en", "de"]
 Line = Annotated[str, Field(min_length=1, max_length=1200)]
+
+
+def _known_marker(value: object) -> object:
+    if isinstance(value, str) and value not in MARKER_IDS:
+        raise ValueError(
+            f"got {value!r}; expected one of {', '.join(repr(m) for m in sorted(MARKER_IDS))}"
+        )
+    return value
+
+
+MarkerId = Annotated[WithdrawalMarker | ConfrontationMarker, BeforeValidator(_known_marker)]
 
 
 class _Strict(BaseModel):
@@ -80,7 +92,7 @@ class Persona(_Strict):
     progression: RuptureType | None = Field(
         default=None, description="for mixed ruptures: which progression the repair follows"
     )
-    markers: list[WithdrawalMarker | ConfrontationMarker] = Field(min_length=1)
+    markers: list[MarkerId] = Field(min_length=1)
     difficulty: int = Field(ge=1, le=3)
     patient: PatientProfile
     situation: str = Field(min_length=20, max_length=2000)
@@ -110,7 +122,9 @@ class Persona(_Strict):
     def _consistent(self) -> Persona:
         progression = self.stage_sequence
         if self.rupture_type is RuptureType.MIXED and self.progression is None:
-            raise ValueError("progression: a mixed persona must say 'confrontation' or 'withdrawal'")
+            raise ValueError(
+                "progression: a mixed persona must say 'confrontation' or 'withdrawal'"
+            )
         if self.progression is RuptureType.MIXED:
             raise ValueError("progression: must be 'confrontation' or 'withdrawal'")
         stage_ids = tuple(s.id for s in self.stages)

@@ -34,7 +34,9 @@ class Indicators(BaseModel):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+                raise ValueError(
+                    f"pattern {pattern!r} is not a valid regular expression: {exc}"
+                ) from exc
         return value
 
 
@@ -77,9 +79,14 @@ class Rubric(BaseModel):
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
             raise ValueError(f"criteria: duplicate ids {', '.join(sorted(dupes))}")
-        missing = [*(m for m in RepairStrategy if m not in ids), *(p for p in Pitfall if p not in ids)]
+        missing = [
+            *(m for m in RepairStrategy if m not in ids),
+            *(p for p in Pitfall if p not in ids),
+        ]
         if missing:
-            raise ValueError(f"criteria: missing {', '.join(missing)}; every move and pitfall needs one")
+            raise ValueError(
+                f"criteria: missing {', '.join(missing)}; every move and pitfall needs one"
+            )
         if sorted(self.rating_anchors) != [1, 2, 3, 4, 5]:
             raise ValueError("rating_anchors: needs exactly the keys 1, 2, 3, 4, 5")
         return self

@@ -50,9 +50,7 @@ def band_for(tension: int) -> TensionBand:
 
 
 def initial_state(persona: Persona) -> PatientState:
-    return PatientState(
-        tension=persona.dynamics.initial_tension, stage=persona.stage_sequence[0]
-    )
+    return PatientState(tension=persona.dynamics.initial_tension, stage=persona.stage_sequence[0])
 
 
 def tension_delta(persona: Persona, evaluation: TurnEvaluation) -> int:
@@ -63,7 +61,9 @@ def tension_delta(persona: Persona, evaluation: TurnEvaluation) -> int:
         return min(hardening, MAX_HARDENING_PER_TURN)
     if not evaluation.moves or evaluation.rating <= 2:
         return 0
-    softening = max(sens.softened_by.get(m, 1 if evaluation.rating >= 4 else 0) for m in evaluation.moves)
+    softening = max(
+        sens.softened_by.get(m, 1 if evaluation.rating >= 4 else 0) for m in evaluation.moves
+    )
     if evaluation.rating == 3:
         softening = min(softening, 1)
     return -min(softening, persona.dynamics.max_softening_per_turn)

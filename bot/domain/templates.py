@@ -22,7 +22,8 @@ from jinja2 import (
     TemplateError,
     nodes,
 )
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.domain.persona import Persona
 
@@ -55,9 +56,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 raise SecurityError("exponent too large in template")
             return left**right
         for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(count, int):
-                if len(seq) * count > MAX_SEQUENCE:
-                    raise SecurityError("repetition too large in template")
+            too_big = isinstance(seq, str | list | tuple) and isinstance(count, int)
+            if too_big and len(seq) * count > MAX_SEQUENCE:
+                raise SecurityError("repetition too large in template")
         return left * right
 
 
@@ -104,12 +105,15 @@ class PromptRenderer:
         except SecurityError as exc:
             raise TemplateProblem(f"{name}: sandbox violation: {exc}") from exc
         except TemplateError as exc:
-            where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+            lineno = getattr(exc, "lineno", None)
+            where = f" (line {lineno})" if lineno else ""
             raise TemplateProblem(f"{name}{where}: {exc.message or exc}") from exc
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             raise TemplateProblem(f"{name}: cannot render: {exc}") from exc
         if len(text) > MAX_OUTPUT:
-            raise TemplateProblem(f"{name}: rendered prompt is {len(text)} characters, over {MAX_OUTPUT}")
+            raise TemplateProblem(
+                f"{name}: rendered prompt is {len(text)} characters, over {MAX_OUTPUT}"
+            )
         return text.strip() + "\n"
 
 

@@ -22,6 +22,7 @@ class EndReason(StrEnum):
     RESOLVED = "resolved"
     TURN_LIMIT = "turn_limit"
     ENDED_BY_TRAINEE = "ended_by_trainee"
+    ABANDONED = "abandoned"
 
 
 class UserRecord(BaseModel):

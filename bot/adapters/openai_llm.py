@@ -1,0 +1,220 @@
+"""The one module that talks to an OpenAI-compatible model server.
+
+Everything else (the LLM patient, the LLM judge, the Telegram voice handler) goes
+through the small functions and classes here, so a provider change or an SDK
+upgrade touches one file. Failures are turned into `LLMUnavailable`, which the
+callers answer with their offline fallback: the trainee is never left without a
+reply and a score is never invented.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
+
+from openai import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AsyncOpenAI,
+    ContentFilterFinishReasonError,
+    LengthFinishReasonError,
+    OpenAIError,
+    omit,
+)
+from openai.types.chat import ChatCompletionMessageParam
+from pydantic import BaseModel, ValidationError
+
+from bot.domain.evaluation import TokenUsage
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+#: chat messages as plain dicts ({"role": ..., "content": ...}); tests pin their shape
+Messages = Sequence[dict[str, str]]
+
+__all__ = [
+    "AsyncOpenAI",
+    "LLMUnavailable",
+    "Messages",
+    "OpenAITranscriber",
+    "ParsedCompletion",
+    "TextCompletion",
+    "TranscriptionFailed",
+    "complete_parsed",
+    "complete_text",
+    "make_client",
+]
+
+
+def make_client(
+    base_url: str | None, api_key: str, timeout_s: float, max_retries: int
+) -> AsyncOpenAI:
+    """A client with an explicit timeout and retry budget.
+
+    The SDK defaults (10 minutes, 2 retries with back-off) would leave a trainee
+    staring at "typing..." for minutes; the callers have an offline fallback, so a
+    short budget is better. `base_url=None` means the official endpoint.
+    """
+    return AsyncOpenAI(
+        base_url=base_url,
+        api_key=api_key,
+        timeout=timeout_s,
+        max_retries=max_retries,
+    )
+
+
+class LLMUnavailable(Exception):
+    """The model gave no usable answer; `usage` holds tokens already billed, if known."""
+
+    def __init__(self, reason: str, usage: TokenUsage | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.usage = usage
+
+
+@dataclass(frozen=True)
+class TextCompletion:
+    text: str
+    finish_reason: str
+    usage: TokenUsage | None
+
+
+@dataclass(frozen=True)
+class ParsedCompletion(Generic[M]):
+    value: M
+    usage: TokenUsage | None
+
+
+def usage_of(completion: Any) -> TokenUsage | None:
+    """Token counts from a completion, including prompt-cache hits when reported."""
+    usage = getattr(completion, "usage", None)
+    if usage is None:
+        return None
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    return TokenUsage(
+        prompt_tokens=usage.prompt_tokens or 0,
+        completion_tokens=usage.completion_tokens or 0,
+        cached_tokens=cached or 0,
+    )
+
+
+def add_usage(a: TokenUsage | None, b: TokenUsage | None) -> TokenUsage | None:
+    if a is None or b is None:
+        return a or b
+    return TokenUsage(
+        prompt_tokens=a.prompt_tokens + b.prompt_tokens,
+        completion_tokens=a.completion_tokens + b.completion_tokens,
+        cached_tokens=a.cached_tokens + b.cached_tokens,
+    )
+
+
+def _describe(exc: Exception) -> str:
+    """A log-safe reason: the kind of failure, never the prompt or the reply."""
+    if isinstance(exc, APITimeoutError):
+        return "timeout"
+    if isinstance(exc, APIConnectionError):
+        return "connection error"
+    if isinstance(exc, APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, LengthFinishReasonError):
+        return "output truncated (length)"
+    if isinstance(exc, ContentFilterFinishReasonError):
+        return "content filter"
+    if isinstance(exc, ValidationError | ValueError):
+        return "output does not match the schema"
+    return type(exc).__name__
+
+
+def _messages(messages: Messages) -> list[ChatCompletionMessageParam]:
+    return cast("list[ChatCompletionMessageParam]", [dict(m) for m in messages])
+
+
+async def complete_text(
+    client: AsyncOpenAI,
+    *,
+    model: str,
+    messages: Messages,
+    max_completion_tokens: int | None = None,
+) -> TextCompletion:
+    """One plain chat completion; raises `LLMUnavailable` on any failure."""
+    try:
+        completion = await client.chat.completions.create(
+            model=model,
+            messages=_messages(messages),
+            max_completion_tokens=max_completion_tokens or omit,
+        )
+    except (OpenAIError, ValueError) as exc:
+        raise LLMUnavailable(_describe(exc)) from exc
+    usage = usage_of(completion)
+    if not completion.choices:
+        raise LLMUnavailable("no choices in the response", usage)
+    choice = completion.choices[0]
+    text = choice.message.content or ""
+    if choice.finish_reason == "content_filter":
+        raise LLMUnavailable("content filter", usage)
+    if not text.strip():
+        reason = "refusal" if choice.message.refusal else "empty content"
+        raise LLMUnavailable(reason, usage)
+    return TextCompletion(text=text, finish_reason=choice.finish_reason or "", usage=usage)
+
+
+async def complete_parsed(
+    client: AsyncOpenAI,
+    *,
+    model: str,
+    messages: Messages,
+    schema: type[M],
+    max_completion_tokens: int | None = None,
+) -> ParsedCompletion[M]:
+    """Structured output validated against `schema`; raises `LLMUnavailable` on any failure.
+
+    Truncated, filtered, refused or off-schema output all count as failures.
+    """
+    try:
+        completion = await client.chat.completions.parse(
+            model=model,
+            messages=_messages(messages),
+            response_format=schema,
+            max_completion_tokens=max_completion_tokens or omit,
+        )
+    except (LengthFinishReasonError, ContentFilterFinishReasonError) as exc:
+        raise LLMUnavailable(_describe(exc), usage_of(exc.completion)) from exc
+    except (OpenAIError, ValueError) as exc:
+        raise LLMUnavailable(_describe(exc)) from exc
+    usage = usage_of(completion)
+    if not completion.choices:
+        raise LLMUnavailable("no choices in the response", usage)
+    message = completion.choices[0].message
+    if message.refusal:
+        raise LLMUnavailable("refusal", usage)
+    if message.parsed is None:
+        raise LLMUnavailable("empty content", usage)
+    return ParsedCompletion(value=message.parsed, usage=usage)
+
+
+class TranscriptionFailed(Exception):
+    """A voice message could not be transcribed; the message says why (no audio content)."""
+
+
+class OpenAITranscriber:
+    """Speech to text for voice replies, through the audio transcription endpoint."""
+
+    def __init__(self, client: AsyncOpenAI, model: str) -> None:
+        self._client = client
+        self._model = model
+
+    async def transcribe(self, audio: bytes, filename: str, language: str | None = None) -> str:
+        try:
+            result = await self._client.audio.transcriptions.create(
+                model=self._model,
+                file=(filename, audio),
+                language=language or omit,
+            )
+        except (OpenAIError, ValueError) as exc:
+            raise TranscriptionFailed(_describe(exc)) from exc
+        return result.text.strip()

@@ -1,0 +1,62 @@
+"""All configuration in one place, from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'rupture-coach.db'}"
+
+
+class Settings(BaseSettings):
+    """Every variable is listed, with a comment, in `.env.example`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    # Model server (any OpenAI-compatible endpoint)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    patient_model: str = "gpt-4o-mini"
+    judge_model: str = "gpt-4o-mini"
+    transcription_model: str | None = None
+    model_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    model_max_retries: int = Field(default=2, ge=0, le=10)
+
+    # Storage
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+
+    # Content
+    personas_dir: Path = PROJECT_ROOT / "personas"
+    rubrics_dir: Path = PROJECT_ROOT / "rubrics"
+    content_dir: Path = PROJECT_ROOT / "content"
+
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @property
+    def model_configured(self) -> bool:
+        """A model server is usable when a key or a base URL (local servers need no key) is set."""
+        return self.openai_api_key is not None or bool(self.openai_base_url)
+
+    @property
+    def api_key(self) -> str:
+        # Local OpenAI-compatible servers (Ollama, llama.cpp, vLLM) accept any key.
+        return self.openai_api_key.get_secret_value() if self.openai_api_key else "not-needed"

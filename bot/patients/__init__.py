@@ -1,0 +1,1 @@
+"""Simulated-patient engines that need no outside system."""

@@ -1,0 +1,380 @@
+"""Practice sessions: the one place the patient, the judge and storage meet.
+
+Telegram and the terminal both drive this service; neither holds practice logic.
+Every step is stored before the next begins (trainee text, then its evaluation and
+the patient's new state, then the patient's line), so a crash or restart mid-turn
+loses nothing: `resume` finishes whatever a stored session still owes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.domain.catalog import Catalog
+from bot.domain.engine import PatientEngine, PatientTurnRequest
+from bot.domain.evaluation import Judge, RuptureMoment, TurnEvaluation, Utterance
+from bot.domain.feedback import EvaluatedReply, SessionFeedback, build_feedback, hint
+from bot.domain.ids import RuptureType, Speaker
+from bot.domain.persona import Persona
+from bot.domain.safety import CrisisDetector
+from bot.domain.state import PatientState, advance, initial_state
+from bot.practice.records import (
+    EndReason,
+    SessionRecord,
+    SessionStatus,
+    SessionSummary,
+    TurnRecord,
+)
+from bot.practice.store import PracticeStore
+
+MAX_REPLY_CHARS = 2000
+CONTEXT_UTTERANCES = 6
+
+
+class PracticeError(Exception):
+    """A user mistake or an impossible request; the message is safe to show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session_id: int
+    persona: Persona
+    patient_line: str
+    state: PatientState
+    replay_of: int | None = None
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    session_id: int
+    patient_line: str | None
+    evaluation: TurnEvaluation | None
+    state: PatientState | None
+    recovered_lines: tuple[str, ...] = ()
+    crisis_message: str | None = None
+    fell_back: bool = False
+    feedback: SessionFeedback | None = None
+    end_reason: EndReason | None = None
+
+
+@dataclass
+class PracticeService:
+    catalog: Catalog
+    store: PracticeStore
+    patient: PatientEngine
+    judge: Judge
+    crisis: CrisisDetector
+    _locks: defaultdict[int, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock), repr=False
+    )
+
+    # --- choosing -----------------------------------------------------------------
+
+    def personas(self, rupture: RuptureType | None = None) -> list[Persona]:
+        found = [
+            p
+            for p in self.catalog.personas.values()
+            if rupture is None or p.rupture_type is rupture
+        ]
+        return sorted(found, key=lambda p: (p.difficulty, p.title))
+
+    def persona(self, persona_id: str) -> Persona:
+        persona = self.catalog.persona(persona_id)
+        if persona is None:
+            raise PracticeError("unknown_persona", f"There is no persona called {persona_id!r}.")
+        return persona
+
+    # --- a session ----------------------------------------------------------------
+
+    async def start(self, user_id: int, persona_id: str, seed: int | None = None) -> SessionView:
+        persona = self.persona(persona_id)
+        async with self._locks[user_id]:
+            await self._abandon_active(user_id)
+            seed = secrets.randbelow(2**31) if seed is None else seed
+            session_id = await self.store.create_session(
+                user_id, persona.id, seed, self.patient.name
+            )
+            state = initial_state(persona)
+            await self.store.append_turn(
+                session_id,
+                TurnRecord(
+                    index=0,
+                    speaker=Speaker.PATIENT,
+                    text=persona.opening,
+                    created_at=_now(),
+                    state=state,
+                ),
+            )
+        return SessionView(session_id, persona, persona.opening, state)
+
+    async def active(self, user_id: int) -> SessionRecord | None:
+        return await self.store.active_session(user_id)
+
+    async def reply(self, user_id: int, text: str) -> TurnOutcome:
+        """Take one trainee reply: evaluate it, move the patient, get the patient's answer."""
+        text = text.strip()
+        async with self._locks[user_id]:
+            session = await self._require_active(user_id)
+            persona = self.persona(session.persona_id)
+            if self.crisis.signals_crisis(text):
+                message = "\n\n".join(
+                    (
+                        self.crisis.help_message(persona.language),
+                        self.crisis.resume_message(persona.language),
+                    )
+                )
+                return TurnOutcome(session.id, None, None, None, crisis_message=message)
+            if not text:
+                raise PracticeError(
+                    "empty", "Your reply is empty. Write what you would say to the patient."
+                )
+            if len(text) > MAX_REPLY_CHARS:
+                raise PracticeError(
+                    "too_long",
+                    f"That reply is {len(text)} characters long; please keep it under "
+                    f"{MAX_REPLY_CHARS}, as you would speak in a session. Nothing was lost: "
+                    "the patient is still waiting for your answer.",
+                )
+            session, recovered = await self._complete_pending(session, persona)
+            if session.status is SessionStatus.FINISHED:
+                raise PracticeError("finished", "This session has already ended.")
+            index = len(session.turns)
+            await self.store.append_turn(
+                session.id,
+                TurnRecord(index=index, speaker=Speaker.TRAINEE, text=text, created_at=_now()),
+            )
+            session = await self._load(session.id)
+            session, outcome = await self._finish_turn(session, persona)
+        if recovered:
+            outcome = TurnOutcome(**{**outcome.__dict__, "recovered_lines": recovered})
+        return outcome
+
+    async def resume(self, user_id: int) -> tuple[str, ...]:
+        """Finish a turn that a crash or restart interrupted; returns patient lines owed."""
+        async with self._locks[user_id]:
+            session = await self.store.active_session(user_id)
+            if session is None:
+                return ()
+            _, lines = await self._complete_pending(session, self.persona(session.persona_id))
+            return lines
+
+    async def hint(self, user_id: int) -> str:
+        session = await self._require_active(user_id)
+        persona = self.persona(session.persona_id)
+        last = _last_evaluation(session)
+        return hint(
+            persona, self.catalog.rubric_for(persona.language), _current_state(session), last
+        )
+
+    async def end(self, user_id: int) -> SessionFeedback:
+        async with self._locks[user_id]:
+            session = await self._require_active(user_id)
+            persona = self.persona(session.persona_id)
+            session, _ = await self._complete_pending(session, persona)
+            if session.status is SessionStatus.FINISHED:
+                return self._stored_feedback(session)
+            return await self._finish(session, persona, EndReason.ENDED_BY_TRAINEE)
+
+    async def replay(self, user_id: int, session_id: int, from_turn: int) -> SessionView:
+        """A "what if" session: the same patient, restored to just before reply `from_turn`."""
+        original = await self.owned_session(user_id, session_id)
+        persona = self.persona(original.persona_id)
+        trainee_turns = [t for t in original.turns if t.speaker is Speaker.TRAINEE]
+        if not 1 <= from_turn <= len(trainee_turns):
+            raise PracticeError("bad_turn", f"Choose a turn between 1 and {len(trainee_turns)}.")
+        keep = [t for t in original.turns if t.index <= 2 * (from_turn - 1)]
+        async with self._locks[user_id]:
+            await self._abandon_active(user_id)
+            new_id = await self.store.create_session(
+                user_id,
+                persona.id,
+                original.seed,
+                self.patient.name,
+                replay_of=original.id,
+                replay_from_turn=from_turn,
+            )
+            for turn in keep:
+                await self.store.append_turn(new_id, turn.model_copy(update={"created_at": _now()}))
+        state = _current_state_of(keep) or initial_state(persona)
+        return SessionView(new_id, persona, keep[-1].text, state, replay_of=original.id)
+
+    # --- reading back ---------------------------------------------------------------
+
+    async def history(self, user_id: int, limit: int = 20) -> list[SessionSummary]:
+        return await self.store.list_sessions(user_id, limit)
+
+    async def owned_session(self, user_id: int, session_id: int) -> SessionRecord:
+        session = await self.store.get_session(session_id)
+        if session is None or session.user_id != user_id:
+            raise PracticeError("not_found", "That session doesn't exist or isn't yours.")
+        return session
+
+    async def feedback(self, user_id: int, session_id: int) -> SessionFeedback:
+        session = await self.owned_session(user_id, session_id)
+        if session.status is not SessionStatus.FINISHED:
+            raise PracticeError(
+                "not_finished", "This session is still running; end it with /end first."
+            )
+        return self._stored_feedback(session)
+
+    # --- internals ------------------------------------------------------------------
+
+    async def _require_active(self, user_id: int) -> SessionRecord:
+        session = await self.store.active_session(user_id)
+        if session is None:
+            raise PracticeError(
+                "no_session", "There is no practice session running. Start one first."
+            )
+        return session
+
+    async def _load(self, session_id: int) -> SessionRecord:
+        session = await self.store.get_session(session_id)
+        assert session is not None
+        return session
+
+    async def _abandon_active(self, user_id: int) -> None:
+        active = await self.store.active_session(user_id)
+        if active is not None:
+            await self._finish(active, self.persona(active.persona_id), EndReason.ABANDONED)
+
+    async def _complete_pending(
+        self, session: SessionRecord, persona: Persona
+    ) -> tuple[SessionRecord, tuple[str, ...]]:
+        """If the last stored turn is the trainee's, finish it (evaluation and patient reply)."""
+        if not session.turns or session.turns[-1].speaker is Speaker.PATIENT:
+            return session, ()
+        session, outcome = await self._finish_turn(session, persona)
+        return session, (outcome.patient_line,) if outcome.patient_line else ()
+
+    async def _finish_turn(
+        self, session: SessionRecord, persona: Persona
+    ) -> tuple[SessionRecord, TurnOutcome]:
+        trainee = session.turns[-1]
+        previous = _current_state_of(session.turns[:-1]) or initial_state(persona)
+        evaluation, state = trainee.evaluation, trainee.state
+        if evaluation is None or state is None:
+            evaluation = await self.judge.evaluate(self._moment(session, persona))
+            state = advance(persona, previous, evaluation)
+            await self.store.update_turn(
+                session.id,
+                trainee.index,
+                evaluation=evaluation,
+                state=state,
+                usage=evaluation.usage,
+            )
+        history = tuple(Utterance(speaker=t.speaker, text=t.text) for t in session.turns)
+        reply = await self.patient.respond(
+            PatientTurnRequest(
+                persona=persona,
+                history=history,
+                state=state,
+                evaluation=evaluation,
+                seed=session.seed,
+            )
+        )
+        await self.store.append_turn(
+            session.id,
+            TurnRecord(
+                index=trainee.index + 1,
+                speaker=Speaker.PATIENT,
+                text=reply.text,
+                created_at=_now(),
+                state=state,
+                usage=reply.usage,
+                engine=reply.engine,
+            ),
+        )
+        session = await self._load(session.id)
+        end_reason = None
+        if state.resolved:
+            end_reason = EndReason.RESOLVED
+        elif state.turn >= persona.dynamics.turn_limit:
+            end_reason = EndReason.TURN_LIMIT
+        feedback = await self._finish(session, persona, end_reason) if end_reason else None
+        return session, TurnOutcome(
+            session.id,
+            reply.text,
+            evaluation,
+            state,
+            fell_back=reply.fell_back,
+            feedback=feedback,
+            end_reason=end_reason,
+        )
+
+    def _moment(self, session: SessionRecord, persona: Persona) -> RuptureMoment:
+        *before, reply = session.turns
+        context = tuple(
+            Utterance(speaker=t.speaker, text=t.text) for t in before[-CONTEXT_UTTERANCES:]
+        )
+        return RuptureMoment(
+            lang=persona.language,
+            rupture=persona.rupture_type,
+            marker=persona.markers[0],
+            context=context,
+            reply=reply.text,
+        )
+
+    async def _finish(
+        self, session: SessionRecord, persona: Persona, reason: EndReason
+    ) -> SessionFeedback:
+        feedback = build_feedback(
+            persona,
+            self.catalog.rubric_for(persona.language),
+            initial_state(persona),
+            evaluated_replies(session.turns),
+            reason.value,
+        )
+        await self.store.finish_session(
+            session.id,
+            end_reason=reason,
+            resolution_rating=feedback.resolution_rating,
+            feedback=feedback.model_dump(mode="json"),
+        )
+        return feedback
+
+    def _stored_feedback(self, session: SessionRecord) -> SessionFeedback:
+        if session.feedback is None:
+            raise PracticeError("no_feedback", "This session ended without feedback.")
+        return SessionFeedback.model_validate(session.feedback)
+
+
+def evaluated_replies(turns: Sequence[TurnRecord]) -> list[EvaluatedReply]:
+    replies: list[EvaluatedReply] = []
+    for turn in turns:
+        if turn.speaker is Speaker.TRAINEE and turn.evaluation and turn.state:
+            replies.append(
+                EvaluatedReply(
+                    turn=len(replies) + 1,
+                    text=turn.text,
+                    evaluation=turn.evaluation,
+                    state_after=turn.state,
+                )
+            )
+    return replies
+
+
+def _current_state_of(turns: Sequence[TurnRecord]) -> PatientState | None:
+    return next((t.state for t in reversed(turns) if t.state is not None), None)
+
+
+def _current_state(session: SessionRecord) -> PatientState:
+    state = _current_state_of(session.turns)
+    assert state is not None, "a session always stores the opening state"
+    return state
+
+
+def _last_evaluation(session: SessionRecord) -> TurnEvaluation | None:
+    return next((t.evaluation for t in reversed(session.turns) if t.evaluation is not None), None)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

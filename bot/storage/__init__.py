@@ -1,0 +1,32 @@
+"""Storage adapter: the only package that imports SQLAlchemy.
+
+Wiring at start-up::
+
+    await upgrade_database(url)
+    engine = create_engine_for(url)
+    store = SqlPracticeStore(engine)
+    ...
+    await engine.dispose()
+"""
+
+from bot.storage.db import DatabaseURLError, async_url, create_engine_for
+from bot.storage.migrate import (
+    MigrationError,
+    database_revision,
+    downgrade_database,
+    head_revision,
+    upgrade_database,
+)
+from bot.storage.repository import SqlPracticeStore
+
+__all__ = [
+    "DatabaseURLError",
+    "MigrationError",
+    "SqlPracticeStore",
+    "async_url",
+    "create_engine_for",
+    "database_revision",
+    "downgrade_database",
+    "head_revision",
+    "upgrade_database",
+]

@@ -1,0 +1,80 @@
+"""Schema migrations with Alembic, driven from code (no alembic.ini needed).
+
+The app calls `upgrade_database` at start-up. A developer adding a revision runs e.g.::
+
+    from alembic import command
+    command.revision(alembic_config("sqlite:///dev.db"), "add x", autogenerate=True, rev_id="0002")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from bot.storage.db import build_engine
+
+MIGRATIONS: Final = Path(__file__).resolve().with_name("migrations")
+
+
+class MigrationError(RuntimeError):
+    """A migration left the database inconsistent; it was rolled back."""
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config for the packaged migrations; `url` is used when no connection is given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    if url is not None:
+        config.attributes["url"] = url
+    return config
+
+
+async def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (default: the newest) in one transaction."""
+    await _migrate(url, lambda config: command.upgrade(config, revision))
+
+
+async def downgrade_database(url: str, revision: str = "base") -> None:
+    """Take the schema back to `revision`; the default, "base", drops every table."""
+    await _migrate(url, lambda config: command.downgrade(config, revision))
+
+
+async def database_revision(url: str) -> str | None:
+    """The revision the database is at, or None if it has never been migrated."""
+    engine = build_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+    finally:
+        await engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with the code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def _migrate(url: str, action: Callable[[Config], None]) -> None:
+    engine = build_engine(url, foreign_keys=False)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run_on_connection, action)
+    finally:
+        await engine.dispose()
+
+
+def run_on_connection(connection: Connection, action: Callable[[Config], None]) -> None:
+    """Run an Alembic command on `connection`, inside the caller's transaction."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    action(config)

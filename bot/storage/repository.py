@@ -1,0 +1,311 @@
+"""`SqlPracticeStore`: `PracticeStore` over SQLAlchemy, one short transaction per call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import selectinload
+
+from bot.domain.evaluation import TokenUsage, TurnEvaluation
+from bot.domain.ids import Speaker
+from bot.domain.state import PatientState
+from bot.practice.records import (
+    EndReason,
+    SessionRecord,
+    SessionStatus,
+    SessionSummary,
+    TurnRecord,
+    UserRecord,
+)
+from bot.practice.store import TurnExists
+from bot.storage.db import read_sessions, write_sessions
+from bot.storage.tables import PracticeSession, Turn, User, utcnow
+
+
+class SqlPracticeStore:
+    """Users, practice sessions and turns in SQLite or PostgreSQL.
+
+    Every method commits before it returns, so a stored turn survives a crash. Methods
+    that change a user, session or turn that does not exist raise `LookupError`;
+    `get_*` and `active_session` return None instead. The engine belongs to the caller.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._dialect = engine.dialect.name
+        self._write = write_sessions(engine)
+        self._read = read_sessions(engine)
+
+    async def get_or_create_user(self, channel: str, external_id: str) -> UserRecord:
+        async with self._read() as db:
+            user = await db.scalar(_user_by_key(channel, external_id))
+        if user is not None:
+            return _user_record(user)
+        insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
+        add_if_missing = (
+            insert(User)
+            .values(channel=channel, external_id=external_id, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+        async with self._write() as db, db.begin():
+            await db.execute(add_if_missing)
+            return _user_record((await db.scalars(_user_by_key(channel, external_id))).one())
+
+    async def get_user(self, user_id: int) -> UserRecord | None:
+        async with self._read() as db:
+            user = await db.get(User, user_id)
+            return None if user is None else _user_record(user)
+
+    async def set_consent(self, user_id: int, consented: bool) -> None:
+        change = (
+            update(User)
+            .where(User.id == user_id)
+            .values(consented=consented, consented_at=utcnow() if consented else None)
+            .returning(User.id)
+        )
+        async with self._write() as db, db.begin():
+            if (await db.scalar(change)) is None:
+                raise LookupError(f"no user {user_id}")
+
+    async def create_session(
+        self,
+        user_id: int,
+        persona_id: str,
+        seed: int,
+        engine: str,
+        *,
+        replay_of: int | None = None,
+        replay_from_turn: int | None = None,
+    ) -> int:
+        session = PracticeSession(
+            user_id=user_id,
+            persona_id=persona_id,
+            seed=seed,
+            engine=engine,
+            status=SessionStatus.ACTIVE.value,
+            started_at=utcnow(),
+            replay_of=replay_of,
+            replay_from_turn=replay_from_turn,
+        )
+        try:
+            async with self._write() as db, db.begin():
+                db.add(session)
+                await db.flush()
+                return session.id
+        except IntegrityError as exc:
+            missing = f"no user {user_id}" + (f" or session {replay_of}" if replay_of else "")
+            raise LookupError(missing) from exc
+
+    async def append_turn(self, session_id: int, turn: TurnRecord) -> None:
+        row = Turn(
+            session_id=session_id,
+            index=turn.index,
+            speaker=turn.speaker.value,
+            text=turn.text,
+            created_at=turn.created_at,
+            state=_json(turn.state),
+            evaluation=_json(turn.evaluation),
+            usage=_json(turn.usage),
+            engine=turn.engine,
+        )
+        try:
+            async with self._write() as db, db.begin():
+                if await db.get(PracticeSession, session_id) is None:
+                    raise LookupError(f"no session {session_id}")
+                db.add(row)
+        except IntegrityError as exc:
+            raise TurnExists(f"session {session_id} already has turn {turn.index}") from exc
+
+    async def update_turn(
+        self,
+        session_id: int,
+        index: int,
+        *,
+        evaluation: TurnEvaluation,
+        state: PatientState,
+        usage: TokenUsage | None = None,
+    ) -> None:
+        """Attach the evaluation and state; `usage` replaces the stored usage only if given."""
+        values: dict[str, Any] = {"evaluation": _json(evaluation), "state": _json(state)}
+        if usage is not None:
+            values["usage"] = _json(usage)
+        change = (
+            update(Turn)
+            .where(Turn.session_id == session_id, Turn.index == index)
+            .values(**values)
+            .returning(Turn.id)
+        )
+        async with self._write() as db, db.begin():
+            if (await db.scalar(change)) is None:
+                raise LookupError(f"session {session_id} has no turn {index}")
+
+    async def get_session(self, session_id: int) -> SessionRecord | None:
+        async with self._read() as db:
+            session = await db.scalar(_with_turns().where(PracticeSession.id == session_id))
+            return None if session is None else _session_record(session)
+
+    async def active_session(self, user_id: int) -> SessionRecord | None:
+        newest_active = (
+            _with_turns()
+            .where(
+                PracticeSession.user_id == user_id,
+                PracticeSession.status == SessionStatus.ACTIVE.value,
+            )
+            .order_by(PracticeSession.started_at.desc(), PracticeSession.id.desc())
+            .limit(1)
+        )
+        async with self._read() as db:
+            session = await db.scalar(newest_active)
+            return None if session is None else _session_record(session)
+
+    async def finish_session(
+        self,
+        session_id: int,
+        *,
+        end_reason: EndReason,
+        resolution_rating: int,
+        feedback: dict[str, Any],
+    ) -> None:
+        change = (
+            update(PracticeSession)
+            .where(PracticeSession.id == session_id)
+            .values(
+                status=SessionStatus.FINISHED.value,
+                ended_at=utcnow(),
+                end_reason=end_reason.value,
+                resolution_rating=resolution_rating,
+                feedback=feedback,
+            )
+            .returning(PracticeSession.id)
+        )
+        async with self._write() as db, db.begin():
+            if (await db.scalar(change)) is None:
+                raise LookupError(f"no session {session_id}")
+
+    async def list_sessions(self, user_id: int, limit: int = 20) -> list[SessionSummary]:
+        """The user's newest sessions first; `turns` counts every stored turn."""
+        turn_count = (
+            select(func.count(Turn.id))
+            .where(Turn.session_id == PracticeSession.id)
+            .correlate(PracticeSession)
+            .scalar_subquery()
+        )
+        newest = (
+            select(PracticeSession, turn_count)
+            .where(PracticeSession.user_id == user_id)
+            .order_by(PracticeSession.started_at.desc(), PracticeSession.id.desc())
+            .limit(limit)
+        )
+        async with self._read() as db:
+            rows = (await db.execute(newest)).all()
+        return [
+            SessionSummary(
+                id=session.id,
+                persona_id=session.persona_id,
+                status=SessionStatus(session.status),
+                started_at=session.started_at,
+                resolution_rating=session.resolution_rating,
+                turns=turns,
+            )
+            for session, turns in rows
+        ]
+
+    async def export_user(self, user_id: int) -> dict[str, Any]:
+        """``{"user": {...}, "sessions": [{..., "turns": [...]}]}``, oldest session first."""
+        everything = (
+            select(User)
+            .where(User.id == user_id)
+            .options(selectinload(User.sessions).selectinload(PracticeSession.turns))
+        )
+        async with self._read() as db:
+            user = await db.scalar(everything)
+            if user is None:
+                raise LookupError(f"no user {user_id}")
+            return {
+                "user": {
+                    "id": user.id,
+                    "channel": user.channel,
+                    "external_id": user.external_id,
+                    "consented": user.consented,
+                    "consented_at": _iso(user.consented_at),
+                    "language": user.language,
+                    "role": user.role,
+                    "active": user.active,
+                    "created_at": _iso(user.created_at),
+                },
+                "sessions": [
+                    _session_record(session).model_dump(mode="json") for session in user.sessions
+                ],
+            }
+
+    async def erase_user(self, user_id: int) -> None:
+        """Sessions and turns go with the user (ON DELETE CASCADE); erasing twice is harmless."""
+        erase = delete(User).where(User.id == user_id).execution_options(synchronize_session=False)
+        async with self._write() as db, db.begin():
+            await db.execute(erase)
+
+
+def _user_by_key(channel: str, external_id: str) -> Select[User]:
+    return select(User).where(User.channel == channel, User.external_id == external_id)
+
+
+def _with_turns() -> Select[PracticeSession]:
+    return select(PracticeSession).options(selectinload(PracticeSession.turns))
+
+
+def _json(model: PatientState | TurnEvaluation | TokenUsage | None) -> dict[str, Any] | None:
+    return None if model is None else model.model_dump(mode="json")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _user_record(user: User) -> UserRecord:
+    return UserRecord(
+        id=user.id,
+        channel=user.channel,
+        external_id=user.external_id,
+        consented=user.consented,
+        language=user.language,
+        created_at=user.created_at,
+    )
+
+
+def _turn_record(turn: Turn) -> TurnRecord:
+    return TurnRecord(
+        index=turn.index,
+        speaker=Speaker(turn.speaker),
+        text=turn.text,
+        created_at=turn.created_at,
+        state=None if turn.state is None else PatientState.model_validate(turn.state),
+        evaluation=(
+            None if turn.evaluation is None else TurnEvaluation.model_validate(turn.evaluation)
+        ),
+        usage=None if turn.usage is None else TokenUsage.model_validate(turn.usage),
+        engine=turn.engine,
+    )
+
+
+def _session_record(session: PracticeSession) -> SessionRecord:
+    return SessionRecord(
+        id=session.id,
+        user_id=session.user_id,
+        persona_id=session.persona_id,
+        seed=session.seed,
+        engine=session.engine,
+        status=SessionStatus(session.status),
+        started_at=session.started_at,
+        ended_at=session.ended_at,
+        end_reason=None if session.end_reason is None else EndReason(session.end_reason),
+        resolution_rating=session.resolution_rating,
+        feedback=session.feedback,
+        replay_of=session.replay_of,
+        replay_from_turn=session.replay_from_turn,
+        turns=tuple(_turn_record(turn) for turn in session.turns),
+    )

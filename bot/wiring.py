@@ -1,0 +1,110 @@
+"""The one place where configuration, content, storage and the model adapters meet."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.config import Settings
+from bot.wiring_errors import ConfigurationError
+from bot.domain.catalog import Catalog, load_catalog
+from bot.domain.engine import PatientEngine
+from bot.domain.evaluation import Judge
+from bot.domain.safety import CrisisDetector
+from bot.domain.templates import PromptRenderer
+from bot.judges.rules import RuleJudge
+from bot.patients.scripted import ScriptedPatient
+from bot.practice.service import PracticeService
+from bot.storage.db import create_engine_for
+from bot.storage.migrate import upgrade_database
+from bot.storage.repository import SqlPracticeStore
+
+log = logging.getLogger(__name__)
+
+EngineChoice = Literal["scripted", "llm"]
+JudgeChoice = Literal["rules", "llm"]
+
+
+@dataclass
+class App:
+    settings: Settings
+    catalog: Catalog
+    renderer: PromptRenderer
+    store: SqlPracticeStore
+    practice: PracticeService
+    model_client: object | None
+
+
+def load_content(settings: Settings) -> tuple[Catalog, PromptRenderer]:
+    catalog = load_catalog(settings.personas_dir, settings.rubrics_dir)
+    for problem in catalog.problems:
+        log.warning("content problem: %s", problem)
+    if "en" not in catalog.rubrics:
+        raise ConfigurationError(
+            f"No valid English rubric in {settings.rubrics_dir}; run: python -m bot rubrics validate"
+        )
+    if not catalog.personas:
+        raise ConfigurationError(
+            f"No valid persona in {settings.personas_dir}; run: python -m bot personas validate"
+        )
+    return catalog, PromptRenderer(settings.personas_dir / "templates")
+
+
+def choose_engine(settings: Settings, requested: EngineChoice | None) -> EngineChoice:
+    choice = requested or ("llm" if settings.model_configured else "scripted")
+    if choice == "llm" and not settings.model_configured:
+        raise ConfigurationError(
+            "--engine llm needs a model server: set OPENAI_API_KEY and/or OPENAI_BASE_URL."
+        )
+    return choice
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings,
+    *,
+    engine: EngineChoice | None = None,
+    judge: JudgeChoice | None = None,
+) -> AsyncIterator[App]:
+    """Build the practice service over the configured database and model server."""
+    catalog, renderer = load_content(settings)
+    crisis = CrisisDetector.from_file(settings.content_dir / "safety.yaml")
+    await upgrade_database(settings.database_url)
+    db = create_engine_for(settings.database_url)
+    store = SqlPracticeStore(db)
+    rule_judge = RuleJudge(catalog.rubrics)
+    scripted = ScriptedPatient()
+    patient: PatientEngine = scripted
+    chosen_judge: Judge = rule_judge
+    client = None
+    engine_choice = choose_engine(settings, engine)
+    judge_choice = judge or engine_choice.replace("scripted", "rules")
+    if judge_choice == "llm" and not settings.model_configured:
+        raise ConfigurationError(
+            "--judge llm needs a model server: set OPENAI_API_KEY and/or OPENAI_BASE_URL."
+        )
+    if "llm" in (engine_choice, judge_choice):
+        from bot.adapters.openai_llm import LLMJudge, LLMPatient, make_client
+
+        client = make_client(
+            settings.openai_base_url,
+            settings.api_key,
+            settings.model_timeout_seconds,
+            settings.model_max_retries,
+        )
+        if engine_choice == "llm":
+            patient = LLMPatient(client, settings.patient_model, renderer, scripted)
+        if judge_choice == "llm":
+            chosen_judge = LLMJudge(client, settings.judge_model, catalog.rubrics, rule_judge)
+    practice = PracticeService(
+        catalog=catalog, store=store, patient=patient, judge=chosen_judge, crisis=crisis
+    )
+    try:
+        yield App(settings, catalog, renderer, store, practice, client)
+    finally:
+        if client is not None:
+            await client.close()
+        await db.dispose()
