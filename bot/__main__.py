@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot import __version__
 from bot.cli import content as content_cli
+from bot.cli import evaluate as evaluate_cli
 from bot.config import Settings
 from bot.domain.content import ContentError
 from bot.wiring_errors import ConfigurationError
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(handler=run_chat)
 
     content_cli.add_parsers(sub)
+    evaluate_cli.add_parsers(sub)
     return parser
 
 

@@ -108,3 +108,30 @@ async def open_app(
         if client is not None:
             await client.close()
         await db.dispose()
+
+
+@asynccontextmanager
+async def build_judge(
+    settings: Settings, catalog: Catalog, choice: JudgeChoice
+) -> AsyncIterator[Judge]:
+    """A judge on its own (for batch evaluation), closing its model client afterwards."""
+    rules = RuleJudge(catalog.rubrics)
+    if choice == "rules":
+        yield rules
+        return
+    if not settings.model_configured:
+        raise ConfigurationError(
+            "--judge llm needs a model server: set OPENAI_API_KEY and/or OPENAI_BASE_URL."
+        )
+    from bot.adapters.openai_llm import LLMJudge, make_client
+
+    client = make_client(
+        settings.openai_base_url,
+        settings.api_key,
+        settings.model_timeout_seconds,
+        settings.model_max_retries,
+    )
+    try:
+        yield LLMJudge(client, settings.judge_model, catalog.rubrics, rules)
+    finally:
+        await client.close()

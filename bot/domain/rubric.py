@@ -18,16 +18,29 @@ CriterionId = RepairStrategy | Pitfall
 
 
 class Indicators(BaseModel):
-    """Regular expressions (case-insensitive) the rule judge looks for in a reply."""
+    """Regular expressions (case-insensitive) the rule judge looks for in a reply.
+
+    The judge checks each sentence on its own. A negation word ("not", "nicht",
+    "never") before a `patterns` match in the same clause, or inside it, cancels
+    the match, so "I'm not saying I was wrong" is not an acknowledgement. Phrasings
+    that carry the criterion *through* a negation ("I didn't listen well",
+    "ich habe das nicht gut gemacht") go in `negated_patterns`: only a negation
+    before them cancels them.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     patterns: list[str] = Field(default_factory=list)
+    negated_patterns: list[str] = Field(
+        default_factory=list,
+        description="phrasings that contain a negation themselves, e.g. \"I didn't listen\"",
+    )
     counter_patterns: list[str] = Field(
-        default_factory=list, description="if any matches, the criterion does not count"
+        default_factory=list,
+        description="if any matches in the same sentence, the criterion does not count there",
     )
 
-    @field_validator("patterns", "counter_patterns")
+    @field_validator("patterns", "negated_patterns", "counter_patterns")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         for pattern in value:

@@ -1,0 +1,172 @@
+"""`evaluate`: score trainee replies in batch (JSONL in, JSONL out), optionally against gold labels."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.config import Settings
+from bot.domain.evaluation import Judge, RuptureMoment, TurnEvaluation
+from bot.domain.metrics import Labels, Report, compare
+
+
+class GoldLabels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    moves: list[str] = []
+    pitfalls: list[str] = []
+    rating: int
+
+
+class EvalItem(RuptureMoment):
+    """One input line: a rupture moment plus its id (and gold labels when measuring)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    gold: GoldLabels | None = None
+    split: str | None = None
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "evaluate",
+        help="score trainee replies from a JSONL file (and measure against gold labels)",
+        description=(
+            "Reads one JSON object per line: {id, lang?, rupture, marker?, context: "
+            "[{speaker, text}], reply} and writes {id, moves, pitfalls, rating, evidence, "
+            "feedback} per line. With --gold, compares with each line's 'gold' labels and "
+            "prints precision/recall/F1 per id, macro-F1 over moves, pitfall recall and "
+            "quadratic-weighted kappa for the rating."
+        ),
+    )
+    parser.add_argument("--input", required=True, type=Path, metavar="FILE.jsonl")
+    parser.add_argument("--output", type=Path, help="where to write results (default: stdout)")
+    parser.add_argument("--judge", choices=["rules", "llm"], default="rules")
+    parser.add_argument("--gold", action="store_true", help="measure against the 'gold' labels")
+    parser.add_argument("--split", help="only lines whose 'split' field equals this (e.g. heldout)")
+    parser.add_argument("--metrics-json", type=Path, help="also write the metrics as JSON here")
+    parser.set_defaults(handler=run_evaluate)
+
+
+def read_items(path: Path, split: str | None, err: TextIO) -> tuple[list[EvalItem], int]:
+    items: list[EvalItem] = []
+    bad = 0
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=err)
+        return [], 1
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = EvalItem.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            print(f"{path}:{number}: not valid JSON ({exc.msg}); line skipped", file=err)
+            bad += 1
+            continue
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "line"
+            print(f"{path}:{number}: {field}: {first['msg']}; line skipped", file=err)
+            bad += 1
+            continue
+        if split is None or item.split == split:
+            items.append(item)
+    return items, bad
+
+
+def result_line(item: EvalItem, evaluation: TurnEvaluation) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "moves": [str(m) for m in evaluation.moves],
+        "pitfalls": [str(p) for p in evaluation.pitfalls],
+        "rating": evaluation.rating,
+        "evidence": evaluation.evidence,
+        "feedback": evaluation.feedback,
+    }
+
+
+def format_report(report: Report) -> str:
+    rows = [f"{'id':30} {'prec':>6} {'recall':>6} {'F1':>6} {'gold':>5} {'pred':>5}"]
+    rows += [
+        f"{s.id:30} {s.precision:6.2f} {s.recall:6.2f} {s.f1:6.2f} {s.support:5d} {s.predicted:5d}"
+        for s in report.per_id
+    ]
+    rows += [
+        "",
+        f"items: {report.items}",
+        f"macro-F1 over moves: {report.macro_f1_moves:.3f}",
+        f"pitfall recall:      {report.pitfall_recall:.3f}",
+        f"rating κ (quadratic): {report.rating_kappa:.3f}   exact: {report.rating_exact:.2f}"
+        f"   within one: {report.rating_within_one:.2f}",
+        "rating confusion (rows gold 1-5, columns predicted 1-5):",
+        *("  " + " ".join(f"{n:3d}" for n in row) for row in report.rating_confusion),
+    ]
+    if report.confused_with:
+        rows.append("confusions worth reading (gold id missed → what was predicted instead):")
+        rows += [
+            f"  {gold} → {', '.join(f'{k} ×{v}' for k, v in alts.items())}"
+            for gold, alts in sorted(report.confused_with.items())
+        ]
+    return "\n".join(rows)
+
+
+async def evaluate_all(judge: Judge, items: list[EvalItem]) -> list[TurnEvaluation]:
+    semaphore = asyncio.Semaphore(8)
+
+    async def one(item: EvalItem) -> TurnEvaluation:
+        async with semaphore:
+            return await judge.evaluate(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.wiring import build_judge, load_content
+
+    items, bad = read_items(args.input, args.split, sys.stderr)
+    if args.gold and any(item.gold is None for item in items):
+        print("error: --gold needs a 'gold' object on every line", file=sys.stderr)
+        return 2
+
+    async def go() -> list[TurnEvaluation]:
+        catalog, _ = load_content(settings)
+        async with build_judge(settings, catalog, args.judge) as judge:
+            return await evaluate_all(judge, items)
+
+    evaluations = asyncio.run(go())
+    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        if not args.gold or args.output:
+            for item, evaluation in zip(items, evaluations, strict=True):
+                print(json.dumps(result_line(item, evaluation), ensure_ascii=False), file=out)
+    finally:
+        if args.output:
+            out.close()
+    if args.gold:
+        gold = [
+            Labels(moves=frozenset(i.gold.moves), pitfalls=frozenset(i.gold.pitfalls), rating=i.gold.rating)
+            for i in items
+            if i.gold is not None
+        ]
+        pred = [
+            Labels(
+                moves=frozenset(str(m) for m in e.moves),
+                pitfalls=frozenset(str(p) for p in e.pitfalls),
+                rating=e.rating,
+            )
+            for e in evaluations
+        ]
+        report = compare(gold, pred)
+        print(format_report(report))
+        if args.metrics_json:
+            args.metrics_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    return 1 if bad else 0
