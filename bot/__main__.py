@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.cli import content as content_cli
 from bot.cli import evaluate as evaluate_cli
+from bot.cli import telegram as telegram_cli
 from bot.config import Settings
 from bot.domain.content import ContentError
 from bot.wiring_errors import ConfigurationError
@@ -41,9 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--show-state", action="store_true", help="show the patient's tension after each turn"
     )
-    chat.set_defaults(handler=run_chat)
+    chat.set_defaults(handler=run_chat, default_log_level="WARNING")
 
     content_cli.add_parsers(sub)
+    telegram_cli.add_parsers(sub)
     evaluate_cli.add_parsers(sub)
     return parser
 
@@ -73,9 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
             print(f"Configuration error in {name}: {error['msg']}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    level = settings.log_level or str(getattr(args, "default_log_level", "INFO"))
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         code: int = args.handler(args, settings)
     except (ConfigurationError, ContentError) as exc:

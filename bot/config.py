@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     rubrics_dir: Path = PROJECT_ROOT / "rubrics"
     content_dir: Path = PROJECT_ROOT / "content"
 
-    log_level: str = "INFO"
+    log_level: str | None = Field(default=None, description="default: INFO, WARNING for chat")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -6,10 +6,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.config import Settings
-from bot.wiring_errors import ConfigurationError
 from bot.domain.catalog import Catalog, load_catalog
 from bot.domain.engine import PatientEngine
 from bot.domain.evaluation import Judge
@@ -21,6 +20,10 @@ from bot.practice.service import PracticeService
 from bot.storage.db import create_engine_for
 from bot.storage.migrate import upgrade_database
 from bot.storage.repository import SqlPracticeStore
+from bot.wiring_errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from bot.adapters.openai_llm import OpenAITranscriber
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ class App:
     store: SqlPracticeStore
     practice: PracticeService
     model_client: object | None
+    transcriber: OpenAITranscriber | None = None
 
 
 def load_content(settings: Settings) -> tuple[Catalog, PromptRenderer]:
@@ -44,7 +48,8 @@ def load_content(settings: Settings) -> tuple[Catalog, PromptRenderer]:
         log.warning("content problem: %s", problem)
     if "en" not in catalog.rubrics:
         raise ConfigurationError(
-            f"No valid English rubric in {settings.rubrics_dir}; run: python -m bot rubrics validate"
+            f"No valid English rubric in {settings.rubrics_dir}; "
+            "run: python -m bot rubrics validate"
         )
     if not catalog.personas:
         raise ConfigurationError(
@@ -70,6 +75,12 @@ async def open_app(
     judge: JudgeChoice | None = None,
 ) -> AsyncIterator[App]:
     """Build the practice service over the configured database and model server."""
+    engine_choice = choose_engine(settings, engine)
+    judge_choice = judge or engine_choice.replace("scripted", "rules")
+    if judge_choice == "llm" and not settings.model_configured:
+        raise ConfigurationError(
+            "--judge llm needs a model server: set OPENAI_API_KEY and/or OPENAI_BASE_URL."
+        )
     catalog, renderer = load_content(settings)
     crisis = CrisisDetector.from_file(settings.content_dir / "safety.yaml")
     await upgrade_database(settings.database_url)
@@ -80,14 +91,10 @@ async def open_app(
     patient: PatientEngine = scripted
     chosen_judge: Judge = rule_judge
     client = None
-    engine_choice = choose_engine(settings, engine)
-    judge_choice = judge or engine_choice.replace("scripted", "rules")
-    if judge_choice == "llm" and not settings.model_configured:
-        raise ConfigurationError(
-            "--judge llm needs a model server: set OPENAI_API_KEY and/or OPENAI_BASE_URL."
-        )
-    if "llm" in (engine_choice, judge_choice):
-        from bot.adapters.openai_llm import LLMJudge, LLMPatient, make_client
+    transcriber = None
+    voice = bool(settings.transcription_model) and settings.model_configured
+    if "llm" in (engine_choice, judge_choice) or voice:
+        from bot.adapters.openai_llm import LLMJudge, LLMPatient, OpenAITranscriber, make_client
 
         client = make_client(
             settings.openai_base_url,
@@ -99,11 +106,13 @@ async def open_app(
             patient = LLMPatient(client, settings.patient_model, renderer, scripted)
         if judge_choice == "llm":
             chosen_judge = LLMJudge(client, settings.judge_model, catalog.rubrics, rule_judge)
+        if voice and settings.transcription_model:
+            transcriber = OpenAITranscriber(client, settings.transcription_model)
     practice = PracticeService(
         catalog=catalog, store=store, patient=patient, judge=chosen_judge, crisis=crisis
     )
     try:
-        yield App(settings, catalog, renderer, store, practice, client)
+        yield App(settings, catalog, renderer, store, practice, client, transcriber)
     finally:
         if client is not None:
             await client.close()

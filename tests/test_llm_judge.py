@@ -11,7 +11,7 @@ import pytest
 
 from bot.adapters import LLMJudge, build_judge_messages, make_client
 from bot.adapters.openai_llm import AsyncOpenAI
-from bot.domain.evaluation import RuptureMoment, TokenUsage, TurnEvaluation, Utterance
+from bot.domain.evaluation import Language, RuptureMoment, TokenUsage, TurnEvaluation, Utterance
 from bot.domain.ids import MoveFamily, Pitfall, RepairStrategy, RuptureType, Speaker
 from bot.domain.rubric import Criterion, Rubric
 from tests.fakes.openai_server import FakeOpenAI, FakeReply, FakeUsage
@@ -23,7 +23,7 @@ REPLY = (
 FALLBACK = TurnEvaluation(rating=3, feedback="rule judge", judge="rules")
 
 
-def make_rubric(language: str = "en", title: str = "Test rubric") -> Rubric:
+def make_rubric(language: Language = "en", title: str = "Test rubric") -> Rubric:
     criteria = [
         Criterion(
             id=cid,
@@ -44,14 +44,17 @@ def make_rubric(language: str = "en", title: str = "Test rubric") -> Rubric:
         5: "skilful, well-timed repair",
     }
     return Rubric(
-        id=f"test-{language}", language=language, title=title, criteria=criteria,
+        id=f"test-{language}",
+        language=language,
+        title=title,
+        criteria=criteria,
         rating_anchors=anchors,
-    )  # fmt: skip
+    )
 
 
-def moment(reply: str = REPLY, lang: str = "en") -> RuptureMoment:
+def moment(reply: str = REPLY, lang: Language = "en") -> RuptureMoment:
     return RuptureMoment(
-        lang=lang,  # type: ignore[arg-type]
+        lang=lang,
         rupture=RuptureType.CONFRONTATION,
         marker="complaint_about_activities",
         context=(

@@ -160,12 +160,29 @@ async def test_reply_and_token_usage(
     )
 
 
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("Daniel: Fine.", "Fine."),
+        ('"Fine. Whatever."', "Fine. Whatever."),
+        ("“Fine.”", "Fine."),
+        ('"Fine," I said. "Whatever."', '"Fine," I said. "Whatever."'),
+    ],
+)
+async def test_wrapping_around_the_line_is_removed(
+    fake: FakeOpenAI, patient: LLMPatient, persona: Persona, sent: str, shown: str
+) -> None:
+    fake.enqueue(FakeReply.text(sent))
+    assert (await patient.respond(turn(persona, TRAINEE))).text == shown
+
+
 async def test_second_turn_reports_cached_prefix(
     fake: FakeOpenAI, patient: LLMPatient, persona: Persona
 ) -> None:
     first = await patient.respond(turn(persona, TRAINEE))
     second = await patient.respond(turn(persona, TRAINEE, "Go on."))
-    assert first.usage is not None and second.usage is not None
+    assert first.usage is not None
+    assert second.usage is not None
     assert first.usage.cached_tokens == 0
     assert second.usage.cached_tokens > 0
 

@@ -1,4 +1,4 @@
-"""The crisis path: the trainee's own crisis pauses practice; the patient's in-role distress does not."""
+"""The crisis path: the trainee's own crisis pauses practice; in-role distress does not."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ def test_trainee_in_crisis_is_recognised(detector: CrisisDetector, text: str) ->
         "I notice I feel tense too when we talk about the homework.",
     ],
 )
-def test_replies_about_the_patients_distress_do_not_trigger(detector: CrisisDetector, text: str) -> None:
+def test_replies_about_the_patients_distress_do_not_trigger(
+    detector: CrisisDetector, text: str
+) -> None:
     assert not detector.signals_crisis(text)
 
 

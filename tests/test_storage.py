@@ -17,7 +17,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -38,6 +38,7 @@ from bot.storage import (
     create_engine_for,
     upgrade_database,
 )
+from bot.storage.tables import Base
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = [
@@ -133,7 +134,8 @@ USAGE = TokenUsage(prompt_tokens=300, completion_tokens=45, cached_tokens=256)
 
 async def count_rows(engine: AsyncEngine, table: str) -> int:
     async with engine.connect() as connection:
-        return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+        rows = select(func.count()).select_from(Base.metadata.tables[table])
+        return int((await connection.execute(rows)).scalar_one())
 
 
 def test_store_satisfies_the_protocol(store: SqlPracticeStore) -> None:
@@ -174,9 +176,11 @@ async def test_consent_is_recorded_and_withdrawn(store: SqlPracticeStore) -> Non
     await store.set_consent(user.id, False)
     withdrawn = await store.get_user(user.id)
 
-    assert given is not None and given.consented is True
+    assert given is not None
+    assert given.consented is True
     assert exported["user"]["consented_at"] is not None
-    assert withdrawn is not None and withdrawn.consented is False
+    assert withdrawn is not None
+    assert withdrawn.consented is False
     assert (await store.export_user(user.id))["user"]["consented_at"] is None
     with pytest.raises(LookupError):
         await store.set_consent(user.id + 1000, True)
@@ -418,7 +422,8 @@ async def test_erase_user_removes_user_sessions_and_turns_only(
     assert await count_rows(engine, "practice_sessions") == 1
     assert await count_rows(engine, "turns") == 1
     kept = await store.get_session(kept_session)
-    assert kept is not None and len(kept.turns) == 1
+    assert kept is not None
+    assert len(kept.turns) == 1
 
 
 async def test_erased_ids_are_not_handed_out_again(store: SqlPracticeStore) -> None:

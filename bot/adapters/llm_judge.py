@@ -18,8 +18,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 
-from bot.adapters.llm_patient import LANGUAGE_NAMES
 from bot.adapters.openai_llm import (
+    LANGUAGE_NAMES,
     AsyncOpenAI,
     LLMUnavailable,
     add_usage,

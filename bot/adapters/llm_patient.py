@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from bot.adapters.openai_llm import (
+    LANGUAGE_NAMES,
     AsyncOpenAI,
     LLMUnavailable,
     TextCompletion,
@@ -32,8 +33,6 @@ from bot.domain.state import hardened
 from bot.domain.templates import PromptRenderer
 
 log = logging.getLogger(__name__)
-
-LANGUAGE_NAMES = {"en": "English", "de": "German"}
 
 #: how the patient experienced the therapist's pitfall, for the state note
 PITFALL_EXPERIENCE: dict[Pitfall, str] = {
@@ -118,8 +117,10 @@ def clean_line(text: str, persona: Persona) -> str:
     prefix = re.compile(rf"^\**{re.escape(persona.patient.name)}\**\s*:\s*", re.IGNORECASE)
     line = prefix.sub("", line).strip()
     pairs = {'"': '"', "“": "”", "„": "“", "«": "»"}
-    if len(line) >= 2 and pairs.get(line[0]) == line[-1] and line.count(line[0]) == 1:
-        line = line[1:-1].strip()
+    if len(line) >= 2 and pairs.get(line[0]) == line[-1]:
+        inner = line[1:-1]
+        if line[0] not in inner and line[-1] not in inner:
+            line = inner.strip()
     return line
 
 
@@ -186,9 +187,9 @@ class LLMPatient:
         self._max_completion_tokens = max_completion_tokens
 
     async def respond(self, request: PatientTurnRequest) -> PatientReply:
-        system_prompt = self._renderer.render_system(request.persona)
-        messages = build_patient_messages(system_prompt, request)
         try:
+            system_prompt = self._renderer.render_system(request.persona)
+            messages = build_patient_messages(system_prompt, request)
             completion = await complete_text(
                 self._client,
                 model=self._model,

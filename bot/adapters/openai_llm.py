@@ -33,17 +33,26 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
+#: how prompts name the content languages ("Reply in German", "feedback ... in German")
+LANGUAGE_NAMES = {"en": "English", "de": "German"}
+
 #: chat messages as plain dicts ({"role": ..., "content": ...}); tests pin their shape
 Messages = Sequence[dict[str, str]]
 
 __all__ = [
+    "LANGUAGE_NAMES",
     "AsyncOpenAI",
+    "JudgeOutput",
+    "LLMJudge",
+    "LLMPatient",
     "LLMUnavailable",
     "Messages",
     "OpenAITranscriber",
     "ParsedCompletion",
     "TextCompletion",
     "TranscriptionFailed",
+    "build_judge_messages",
+    "build_patient_messages",
     "complete_parsed",
     "complete_text",
     "make_client",
@@ -218,3 +227,10 @@ class OpenAITranscriber:
         except (OpenAIError, ValueError) as exc:
             raise TranscriptionFailed(_describe(exc)) from exc
         return result.text.strip()
+
+
+# The engines live in llm_patient.py / llm_judge.py (which import the helpers above) and are
+# re-exported here so callers find everything model-related in one place. Safe because any
+# import of bot.adapters.* runs the package __init__, which imports this module first.
+from bot.adapters.llm_judge import JudgeOutput, LLMJudge, build_judge_messages  # noqa: E402
+from bot.adapters.llm_patient import LLMPatient, build_patient_messages  # noqa: E402

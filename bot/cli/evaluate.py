@@ -1,4 +1,4 @@
-"""`evaluate`: score trainee replies in batch (JSONL in, JSONL out), optionally against gold labels."""
+"""`evaluate`: score trainee replies in batch (JSONL in and out), optionally against gold."""
 
 from __future__ import annotations
 
@@ -153,7 +153,11 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
             out.close()
     if args.gold:
         gold = [
-            Labels(moves=frozenset(i.gold.moves), pitfalls=frozenset(i.gold.pitfalls), rating=i.gold.rating)
+            Labels(
+                moves=frozenset(i.gold.moves),
+                pitfalls=frozenset(i.gold.pitfalls),
+                rating=i.gold.rating,
+            )
             for i in items
             if i.gold is not None
         ]

@@ -110,7 +110,9 @@ def compare(gold: Sequence[Labels], pred: Sequence[Labels]) -> Report:
         macro_f1_moves=sum(s.f1 for s in moves) / len(moves) if moves else 0.0,
         pitfall_recall=_ratio(pitfall_tp, pitfall_support),
         rating_kappa=quadratic_weighted_kappa(ratings_g, ratings_p),
-        rating_exact=_ratio(sum(g == p for g, p in zip(ratings_g, ratings_p, strict=True)), len(gold)),
+        rating_exact=_ratio(
+            sum(g == p for g, p in zip(ratings_g, ratings_p, strict=True)), len(gold)
+        ),
         rating_within_one=_ratio(
             sum(abs(g - p) <= 1 for g, p in zip(ratings_g, ratings_p, strict=True)), len(gold)
         ),

@@ -33,7 +33,7 @@ class Indicators(BaseModel):
     patterns: list[str] = Field(default_factory=list)
     negated_patterns: list[str] = Field(
         default_factory=list,
-        description="phrasings that contain a negation themselves, e.g. \"I didn't listen\"",
+        description='phrasings that contain a negation themselves, e.g. "I didn\'t listen"',
     )
     counter_patterns: list[str] = Field(
         default_factory=list,

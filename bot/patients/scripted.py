@@ -9,8 +9,11 @@ from __future__ import annotations
 import random
 
 from bot.domain.engine import PatientReply, PatientTurnRequest
-from bot.domain.ids import Speaker
-from bot.domain.state import hardened
+from bot.domain.ids import Speaker, TensionBand
+from bot.domain.state import band_for, hardened
+
+#: after a good repair move the patient answers a notch warmer than their tension alone says
+WARMING = 2
 
 
 class ScriptedPatient:
@@ -30,10 +33,19 @@ class ScriptedPatient:
         if pitfall is not None and pitfall in persona.reactions:
             candidates.append(persona.reactions[pitfall])
         stage_lines = persona.lines[state.stage]
-        candidates.append(stage_lines[state.band])
-        candidates.extend(stage_lines[band] for band in stage_lines if band is not state.band)
+        band = self.band(request)
+        candidates.append(stage_lines[band])
+        candidates.extend(stage_lines[other] for other in stage_lines if other is not band)
         for pool in candidates:
             fresh = [line for line in pool if line not in used]
             if fresh:
                 return rng.choice(fresh)
-        return rng.choice(stage_lines[state.band])
+        return rng.choice(stage_lines[band])
+
+    @staticmethod
+    def band(request: PatientTurnRequest) -> TensionBand:
+        """The band to speak from: the patient's tension, warmed by a good move just made."""
+        tension = request.state.tension
+        if request.evaluation is not None and request.evaluation.rating >= 4:
+            tension = max(0, tension - WARMING)
+        return band_for(tension)

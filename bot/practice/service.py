@@ -85,7 +85,8 @@ class PracticeService:
             for p in self.catalog.personas.values()
             if rupture is None or p.rupture_type is rupture
         ]
-        return sorted(found, key=lambda p: (p.difficulty, p.title))
+        order = list(RuptureType)
+        return sorted(found, key=lambda p: (order.index(p.rupture_type), p.difficulty, p.title))
 
     def persona(self, persona_id: str) -> Persona:
         persona = self.catalog.persona(persona_id)

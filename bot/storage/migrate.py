@@ -8,9 +8,11 @@ The app calls `upgrade_database` at start-up. A developer adding a revision runs
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -21,6 +23,7 @@ from sqlalchemy.engine import Connection
 from bot.storage.db import build_engine
 
 MIGRATIONS: Final = Path(__file__).resolve().with_name("migrations")
+_MIGRATION_LOCKS: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
 
 
 class MigrationError(RuntimeError):
@@ -39,12 +42,12 @@ def alembic_config(url: str | None = None) -> Config:
 
 async def upgrade_database(url: str, revision: str = "head") -> None:
     """Bring the schema up to `revision` (default: the newest) in one transaction."""
-    await _migrate(url, lambda config: command.upgrade(config, revision))
+    await run_alembic(url, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade_database(url: str, revision: str = "base") -> None:
     """Take the schema back to `revision`; the default, "base", drops every table."""
-    await _migrate(url, lambda config: command.downgrade(config, revision))
+    await run_alembic(url, lambda config: command.downgrade(config, revision))
 
 
 async def database_revision(url: str) -> str | None:
@@ -64,13 +67,22 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def _migrate(url: str, action: Callable[[Config], None]) -> None:
-    engine = build_engine(url, foreign_keys=False)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run_on_connection, action)
-    finally:
-        await engine.dispose()
+async def run_alembic(url: str, action: Callable[[Config], None]) -> None:
+    """Run an Alembic command, ``action(config)``, on `url` in one transaction.
+
+    Alembic keeps the running migration context in module globals, so migrations in one
+    event loop take turns; separate processes are kept apart by the database (BEGIN
+    IMMEDIATE on SQLite, an advisory lock on PostgreSQL).
+    """
+    loop = asyncio.get_running_loop()
+    lock = _MIGRATION_LOCKS.setdefault(loop, asyncio.Lock())
+    async with lock:
+        engine = build_engine(url, foreign_keys=False)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(run_on_connection, action)
+        finally:
+            await engine.dispose()
 
 
 def run_on_connection(connection: Connection, action: Callable[[Config], None]) -> None:

@@ -1,0 +1,71 @@
+"""`run`: the Telegram bot (long polling)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.config import Settings
+
+MISSING_TOKEN = (
+    "error: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env "
+    "(see .env.example)."
+)
+MALFORMED_TOKEN = (
+    "error: TELEGRAM_BOT_TOKEN is malformed; it looks like 123456789:AAE... "
+    "(digits, a colon, then the secret, no spaces). Copy it again from @BotFather."
+)
+
+UNAUTHORIZED = (
+    "error: Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized). Check it with @BotFather; "
+    "a revoked token must be replaced."
+)
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run the Telegram bot (long polling; needs TELEGRAM_BOT_TOKEN)",
+        description=(
+            "Start the Telegram bot with long polling. TELEGRAM_BOT_TOKEN is required; "
+            "TELEGRAM_API_URL points it at a self-hosted Bot API server. Stop with Ctrl+C."
+        ),
+    )
+    run.set_defaults(handler=run_bot)
+
+
+def check_token(settings: Settings, err: TextIO) -> bool:
+    """One line on stderr instead of a traceback when the token cannot work."""
+    from aiogram.utils.token import TokenValidationError, validate_token
+
+    if settings.telegram_bot_token is None:
+        print(MISSING_TOKEN, file=err)
+        return False
+    try:
+        validate_token(settings.telegram_bot_token.get_secret_value())
+    except TokenValidationError:
+        print(MALFORMED_TOKEN, file=err)
+        return False
+    return True
+
+
+def run_bot(args: argparse.Namespace, settings: Settings, err: TextIO | None = None) -> int:
+    if not check_token(settings, err or sys.stderr):
+        return 2
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    from bot.telegram.app import run_polling
+
+    err = err or sys.stderr
+    try:
+        asyncio.run(run_polling(settings))
+    except TelegramUnauthorizedError:
+        print(UNAUTHORIZED, file=err)
+        return 2
+    except TelegramNetworkError as exc:
+        where = settings.telegram_api_url or "api.telegram.org"
+        print(f"error: cannot reach the Bot API at {where} ({exc.message}).", file=err)
+        return 1
+    return 0

@@ -1,0 +1,96 @@
+"""Reading a reply as sentences and clauses while keeping offsets into the original.
+
+Every quote the judge returns is a slice of the reply exactly as the trainee
+typed it, so all normalisation here maps one character to one character.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.judges.lexicon import INJECTION_MARKERS, Lexicon
+
+#: Longest stretch of a reply that is read; beyond it the reply is not judged.
+MAX_REPLY_CHARS = 4000
+
+_SAME_LENGTH = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u00b4": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": ".",
+        "\u00a0": " ",
+        "\u200b": " ",
+        "\u200c": " ",
+        "\u200d": " ",
+        "\u2060": " ",
+        "\ufeff": " ",
+    }
+)
+
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\s-|-\s|--")
+
+
+def normalise(text: str) -> str:
+    """Same-length copy with typographic quotes, dashes and invisible spaces made plain."""
+    return text[:MAX_REPLY_CHARS].translate(_SAME_LENGTH)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str  # normalised text of [start, end)
+
+
+def sentences(text: str, limit: int | None = None) -> list[Sentence]:
+    """Non-empty sentences of a normalised text, optionally only those before `limit`."""
+    stop = len(text) if limit is None else limit
+    out: list[Sentence] = []
+    for match in _SENTENCE.finditer(text, 0, stop):
+        start, end = match.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            out.append(Sentence(start, end, text[start:end]))
+    return out
+
+
+def injection_start(text: str) -> int:
+    """Offset of the first text addressed to an evaluator, or len(text) if there is none."""
+    match = INJECTION_MARKERS.search(text)
+    return match.start() if match else len(text)
+
+
+def clause_start(sentence: str, position: int, lexicon: Lexicon) -> int:
+    """Where the clause containing `position` begins.
+
+    Punctuation starts a new clause unless a subordinator follows it ("I'm not
+    saying, that ..." keeps its negation); a contrast word always does.
+    """
+    start = 0
+    for brk in _CLAUSE_BREAK.finditer(sentence, 0, position):
+        following = sentence[brk.end() : brk.end() + 20].lstrip()
+        head = lexicon.subordinators.match(following)
+        if head is None:
+            start = brk.end()
+    for word in lexicon.contrast.finditer(sentence, 0, position):
+        start = max(start, word.end())
+    return start
+
+
+def contrast_positions(sentence: str, lexicon: Lexicon) -> list[int]:
+    return [m.start() for m in lexicon.contrast.finditer(sentence)]

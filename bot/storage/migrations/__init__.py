@@ -1,0 +1,1 @@
+"""Alembic environment and the revision template, shipped with the package."""

@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first (named NNNN_slug.py)."""

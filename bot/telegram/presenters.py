@@ -1,0 +1,133 @@
+"""Sending practice results to a chat; shared by the text, voice, /end and history handlers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from aiogram import Bot
+from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.chat_action import ChatActionSender
+
+from bot.charts import tension_chart
+from bot.domain.feedback import SessionFeedback
+from bot.domain.persona import Persona
+from bot.practice.records import UserRecord
+from bot.practice.service import PracticeService, TurnOutcome
+from bot.telegram import keyboards
+from bot.telegram.formatting import esc, feedback_html, patient_line
+from bot.telegram.split import split_message
+from bot.telegram.texts import UiTexts
+
+#: a model call that takes longer than this gets its "typing…" renewed
+TYPING_RENEW_S = 4.5
+
+
+@asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" before the work starts (not after a delay), and keep it up."""
+    await bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+    async with ChatActionSender.typing(
+        chat_id=chat_id, bot=bot, initial_sleep=TYPING_RENEW_S, interval=TYPING_RENEW_S
+    ):
+        yield
+
+
+async def show(
+    bot: Bot, callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace a text message's content in place; under a photo, send a new message."""
+    message = callback.message
+    if isinstance(message, Message) and message.text is not None:
+        await message.edit_text(text, reply_markup=markup)
+    elif message is not None:
+        await bot.send_message(message.chat.id, text, reply_markup=markup)
+
+
+async def drop_keyboard(bot: Bot, callback: CallbackQuery) -> None:
+    """Take the buttons off a tapped message so it can't be tapped twice."""
+    message = callback.message
+    if message is not None:
+        with suppress(TelegramBadRequest):  # too old, or already without buttons
+            await bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+            )
+
+
+async def send_long(
+    bot: Bot, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    chunks = split_message(html)
+    for number, chunk in enumerate(chunks, start=1):
+        await bot.send_message(
+            chat_id, chunk, reply_markup=markup if number == len(chunks) else None
+        )
+
+
+async def send_feedback(
+    bot: Bot,
+    chat_id: int,
+    practice: PracticeService,
+    texts: UiTexts,
+    session_id: int,
+    persona: Persona,
+    feedback: SessionFeedback,
+) -> None:
+    """The feedback text (split for Telegram), then the tension chart with what to do next."""
+    rubric = practice.catalog.rubric_for(persona.language)
+    await send_long(bot, chat_id, feedback_html(texts, rubric, persona, feedback))
+    png = await asyncio.to_thread(
+        tension_chart, feedback, texts.chart_title.format(title=persona.title)
+    )
+    await bot.send_photo(
+        chat_id,
+        BufferedInputFile(png, filename=f"tension-{session_id}.png"),
+        caption=texts.chart_caption,
+        reply_markup=keyboards.after_feedback(texts, session_id),
+    )
+
+
+async def take_reply(
+    message: Message,
+    bot: Bot,
+    practice: PracticeService,
+    texts: UiTexts,
+    trainee: UserRecord,
+    text: str,
+) -> None:
+    """One trainee reply, typed or spoken, through the practice service to the chat."""
+    chat_id = message.chat.id
+    active = await practice.active(trainee.id)
+    if active is None:
+        await message.answer(texts.no_session, reply_markup=keyboards.main_menu(texts))
+        return
+    persona = practice.persona(active.persona_id)
+    async with typing(bot, chat_id):
+        outcome = await practice.reply(trainee.id, text)
+    await show_outcome(bot, chat_id, practice, texts, persona, outcome)
+
+
+async def show_outcome(
+    bot: Bot,
+    chat_id: int,
+    practice: PracticeService,
+    texts: UiTexts,
+    persona: Persona,
+    outcome: TurnOutcome,
+) -> None:
+    if outcome.crisis_message:
+        await bot.send_message(chat_id, esc(outcome.crisis_message))
+        return
+    if outcome.recovered_lines:
+        await bot.send_message(chat_id, texts.resumed)
+        for line in outcome.recovered_lines:
+            await bot.send_message(chat_id, patient_line(texts, persona, line))
+    if outcome.patient_line:
+        await bot.send_message(chat_id, patient_line(texts, persona, outcome.patient_line))
+    if outcome.feedback is not None:
+        await send_feedback(
+            bot, chat_id, practice, texts, outcome.session_id, persona, outcome.feedback
+        )

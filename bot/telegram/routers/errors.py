@@ -1,0 +1,51 @@
+"""Errors: a `PracticeError` is shown as it is (its text is user-safe); anything else is
+logged without message content and answered with a generic apology, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+
+from bot.practice.service import PracticeError
+from bot.telegram.formatting import esc
+from bot.telegram.texts import UiTexts
+
+log = logging.getLogger(__name__)
+ALERT_LIMIT = 200
+
+
+async def tell(event: ErrorEvent, bot: Bot, text: str) -> None:
+    """Answer where the failed update came from: a button alert or a chat message."""
+    update = event.update
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:ALERT_LIMIT], show_alert=True)
+        elif update.message is not None:
+            await bot.send_message(update.message.chat.id, esc(text))
+    except TelegramAPIError:
+        log.warning("could not tell the user about an error in update %s", update.update_id)
+
+
+def create_router() -> Router:
+    router = Router(name="errors")
+
+    @router.error(ExceptionTypeFilter(PracticeError))
+    async def practice_error(event: ErrorEvent, bot: Bot) -> None:
+        await tell(event, bot, str(event.exception))
+
+    @router.error()
+    async def unexpected(event: ErrorEvent, bot: Bot, texts: UiTexts) -> None:
+        exc = event.exception
+        # The frames, not the message: an exception's text may quote the trainee.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error(
+            "update %s failed with %s\n%s", event.update.update_id, type(exc).__name__, frames
+        )
+        await tell(event, bot, texts.error)
+
+    return router
