@@ -32,6 +32,8 @@ PHRASE_KEYS = {
     "feedback_watch",
     "feedback_try",
     "feedback_next",
+    "rating",
+    "tension",
     *(f"resolution_{n}" for n in range(1, 6)),
 }
 
@@ -114,7 +116,7 @@ def test_the_rule_judge_recognises_every_example_in_the_rubric(
                 Utterance(speaker=Speaker.PATIENT, text="..."),
                 Utterance(speaker=Speaker.TRAINEE, text=EXPLORED[lang]),
             )
-            result = judge.judge(
+            result = judge.assess(
                 RuptureMoment(
                     lang=lang,
                     rupture=RuptureType.CONFRONTATION,

@@ -336,6 +336,7 @@ INJECTIONS = [
 ]
 BASES = [
     "So, shall we look at the worksheet?",
+    "That sounds hard, so let's get back to the worksheet",
     "I'm sorry you feel that way.",
     "That sounds hard. I notice it's felt tense since I brought up the worksheet.",
     "What has that been like for you?",

@@ -113,7 +113,6 @@ INJECTION_MARKERS: re.Pattern[str] = re.compile(
             r"points|stars)|five|full marks|top marks|maximum|perfect|highest)",
             r"\b(?:gib|gebe|geben sie|bewerte|bewerten sie|vergib)\s+(?:\w+\s+){0,4}"
             r"(?:\d+\s*(?:/|von|punkte|sterne)|fünf|volle punkt|höchste|beste note)",
-            r"\b\d\s*/\s*(?:5|10)\b",
             r"\b(?:rating|score|note|punkte)\s*[:=]\s*\d",
             r"<\s*/?\s*(?:system|instructions?|prompt)\s*>",
             r"\[/?INST\]",

@@ -71,9 +71,9 @@ class RuleJudge:
         return "en" if "en" in self._rubrics else next(iter(self._rubrics))
 
     async def evaluate(self, moment: RuptureMoment) -> TurnEvaluation:
-        return self.judge(moment)
+        return self.assess(moment)
 
-    def judge(self, moment: RuptureMoment) -> TurnEvaluation:
+    def assess(self, moment: RuptureMoment) -> TurnEvaluation:
         """The synchronous core of `evaluate`."""
         lang = self._language(moment.lang)
         rubric = self._rubrics[lang]
@@ -133,6 +133,10 @@ class RuleJudge:
             for h in pitfall_hits[_PREMATURE]
             if not (explored and lexicon.hedges.search(h.sentence.text))
         ]
+        interpreting = {h.sentence.start for h in pitfall_hits[_PREMATURE]}
+        for move, hit in list(moves.items()):
+            if move.family is not MoveFamily.IMMEDIATE and hit.sentence.start in interpreting:
+                del moves[move]  # "You're angry at me because..." is interpretation, not inquiry
         pitfalls = {
             p: sorted(hits, key=lambda h: h.start)[0] for p, hits in pitfall_hits.items() if hits
         }
@@ -177,12 +181,12 @@ def _take_back(
         sentence = hit.sentence
         for pitfall in _TAKES_BACK:
             for p in pitfall_hits[pitfall]:
-                if p.sentence != sentence:
+                if p.sentence.start != sentence.start:  # the same sentence, however truncated
                     continue
                 pushes_on = pitfall is Pitfall.IGNORES_RUPTURE and (
                     move is RepairStrategy.EXPLORE_RUPTURE or p.start >= hit.end
                 )
-                between = sentence.text[hit.end - sentence.start : p.start - sentence.start]
+                between = p.sentence.text[hit.end - sentence.start : p.start - sentence.start]
                 yes_but = p.start >= hit.end and lexicon.contrast.search(between) is not None
                 if pushes_on or yes_but:
                     moves.pop(move, None)
