@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.cli import content as content_cli
 from bot.cli import evaluate as evaluate_cli
+from bot.cli import learning as learning_cli
 from bot.cli import telegram as telegram_cli
 from bot.config import Settings
 from bot.domain.content import ContentError
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     content_cli.add_parsers(sub)
     telegram_cli.add_parsers(sub)
     evaluate_cli.add_parsers(sub)
+    learning_cli.add_parsers(sub)
     return parser
 
 

@@ -67,7 +67,7 @@ def settings_for(tg: FakeTelegram, database_url: str, **overrides: Any) -> Setti
         "transcription_model": None,
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass

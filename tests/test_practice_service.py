@@ -8,10 +8,11 @@ import pytest
 
 from bot.domain.engine import PatientReply, PatientTurnRequest
 from bot.domain.ids import Speaker, Stage
+from bot.domain.state import hardened
 from bot.patients.scripted import ScriptedPatient
 from bot.practice.records import EndReason, SessionStatus
 from bot.practice.service import PracticeError
-from tests.helpers import open_practice
+from tests.helpers import open_practice, persona
 
 ACKNOWLEDGE = (
     "You're right, I jumped straight into explaining the method again instead of hearing "
@@ -57,13 +58,11 @@ async def test_defending_hardens_and_the_end_gives_feedback(db_url: str) -> None
         await practice.start(user.id, "homework-pointless", seed=2)
         outcome = await practice.reply(user.id, DEFEND)
         assert outcome.evaluation is not None
-        assert "defensive" in outcome.evaluation.pitfalls and len(outcome.evaluation.pitfalls) == 2
+        assert "defensive" in outcome.evaluation.pitfalls
         assert outcome.state is not None and outcome.state.tension == 10  # +3 at most per turn
-        assert outcome.patient_line in (
-            "So it's my fault the method isn't working. Great.",
-            "I'm not saying you're a bad therapist. I'm saying this isn't working. "
-            "You're not hearing that.",
-        )
+        strongest = hardened(outcome.evaluation)
+        assert strongest is not None
+        assert outcome.patient_line in persona().reactions[strongest]
         feedback = await practice.end(user.id)
         assert feedback.resolution_rating == 1
         assert "defensive" in {p.id for p in feedback.pitfalls}

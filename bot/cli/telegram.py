@@ -9,16 +9,16 @@ from typing import TextIO
 
 from bot.config import Settings
 
-MISSING_TOKEN = (
+ERROR_NOT_SET = (
     "error: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env "
     "(see .env.example)."
 )
-MALFORMED_TOKEN = (
+ERROR_MALFORMED = (
     "error: TELEGRAM_BOT_TOKEN is malformed; it looks like 123456789:AAE... "
     "(digits, a colon, then the secret, no spaces). Copy it again from @BotFather."
 )
 
-UNAUTHORIZED = (
+ERROR_UNAUTHORIZED = (
     "error: Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized). Check it with @BotFather; "
     "a revoked token must be replaced."
 )
@@ -41,12 +41,12 @@ def check_token(settings: Settings, err: TextIO) -> bool:
     from aiogram.utils.token import TokenValidationError, validate_token
 
     if settings.telegram_bot_token is None:
-        print(MISSING_TOKEN, file=err)
+        print(ERROR_NOT_SET, file=err)
         return False
     try:
         validate_token(settings.telegram_bot_token.get_secret_value())
     except TokenValidationError:
-        print(MALFORMED_TOKEN, file=err)
+        print(ERROR_MALFORMED, file=err)
         return False
     return True
 
@@ -62,7 +62,7 @@ def run_bot(args: argparse.Namespace, settings: Settings, err: TextIO | None = N
     try:
         asyncio.run(run_polling(settings))
     except TelegramUnauthorizedError:
-        print(UNAUTHORIZED, file=err)
+        print(ERROR_UNAUTHORIZED, file=err)
         return 2
     except TelegramNetworkError as exc:
         where = settings.telegram_api_url or "api.telegram.org"

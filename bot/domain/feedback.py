@@ -67,6 +67,9 @@ class SessionFeedback(BaseModel):
     suggested_move: RepairStrategy
     tension: list[int] = Field(description="initial tension, then after each trainee reply")
     turn_moves: list[list[str]] = Field(description="move ids per trainee reply, for the chart")
+    turn_pitfalls: list[list[str]] = Field(
+        default_factory=list, description="pitfall ids per trainee reply, for the chart"
+    )
 
 
 def resolution_rating(persona: Persona, initial: PatientState, final: PatientState) -> int:
@@ -170,6 +173,7 @@ def build_feedback(
         suggested_move=move,
         tension=[initial.tension, *(r.state_after.tension for r in replies)],
         turn_moves=[[str(m) for m in r.evaluation.moves] for r in replies],
+        turn_pitfalls=[[str(p) for p in r.evaluation.pitfalls] for r in replies],
     )
 
 

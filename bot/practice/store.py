@@ -20,6 +20,10 @@ class PracticeStore(Protocol):
 
     async def get_user(self, user_id: int) -> UserRecord | None: ...
 
+    async def find_user(self, channel: str, external_id: str) -> UserRecord | None:
+        """Look a user up without creating one (nothing is stored before consent)."""
+        ...
+
     async def set_consent(self, user_id: int, consented: bool) -> None: ...
 
     async def create_session(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
@@ -27,29 +27,9 @@ OPEN_COMMANDS = ("/start", "/help")
 log = logging.getLogger(__name__)
 
 
-@runtime_checkable
-class FindsUsers(Protocol):
-    """A store that can look a user up without creating one."""
-
-    async def find_user(self, channel: str, external_id: str) -> UserRecord | None: ...
-
-
 async def find_trainee(store: PracticeStore, telegram_id: int) -> UserRecord | None:
-    """The consented store user behind a Telegram id, or None; leaves nothing behind.
-
-    `PracticeStore` has no read-only lookup yet, so without `find_user` a row that
-    `get_or_create_user` had to create for a stranger is erased again at once (it
-    can hold no sessions: those need consent).
-    """
-    if isinstance(store, FindsUsers):
-        user = await store.find_user(CHANNEL, str(telegram_id))
-    else:
-        user = await store.get_or_create_user(CHANNEL, str(telegram_id))
-        if not user.consented and not await store.list_sessions(user.id, 1):
-            fresh = await store.get_user(user.id)
-            if fresh is not None and not fresh.consented:  # consent may have just arrived
-                await store.erase_user(user.id)
-            return None
+    """The consented store user behind a Telegram id, or None; creates nothing."""
+    user = await store.find_user(CHANNEL, str(telegram_id))
     return user if user is not None and user.consented else None
 
 

@@ -41,10 +41,17 @@ async def show(
 ) -> None:
     """Replace a text message's content in place; under a photo, send a new message."""
     message = callback.message
+    if message is None:
+        return
     if isinstance(message, Message) and message.text is not None:
-        await message.edit_text(text, reply_markup=markup)
-    elif message is not None:
-        await bot.send_message(message.chat.id, text, reply_markup=markup)
+        try:
+            await message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:  # the same button tapped twice
+                return
+        else:
+            return
+    await bot.send_message(message.chat.id, text, reply_markup=markup)
 
 
 async def drop_keyboard(bot: Bot, callback: CallbackQuery) -> None:
@@ -119,14 +126,14 @@ async def show_outcome(
     outcome: TurnOutcome,
 ) -> None:
     if outcome.crisis_message:
-        await bot.send_message(chat_id, esc(outcome.crisis_message))
+        await send_long(bot, chat_id, esc(outcome.crisis_message))
         return
     if outcome.recovered_lines:
         await bot.send_message(chat_id, texts.resumed)
         for line in outcome.recovered_lines:
-            await bot.send_message(chat_id, patient_line(texts, persona, line))
+            await send_long(bot, chat_id, patient_line(texts, persona, line))
     if outcome.patient_line:
-        await bot.send_message(chat_id, patient_line(texts, persona, outcome.patient_line))
+        await send_long(bot, chat_id, patient_line(texts, persona, outcome.patient_line))
     if outcome.feedback is not None:
         await send_feedback(
             bot, chat_id, practice, texts, outcome.session_id, persona, outcome.feedback

@@ -22,6 +22,7 @@ class CommandTexts(_Texts):
     end: str
     history: str
     learn: str
+    menu: str
     help: str
 
 

@@ -192,9 +192,9 @@ class FakeTelegram:
     def texts_since(self, mark: int) -> list[str]:
         return [str(c.params["text"]) for c in self.since(mark, "sendMessage")]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> ApiCall:
+    async def wait_for(self, method: str, count: int = 1, within: float = 10.0) -> ApiCall:
         """Wait until `method` has been called `count` times; returns that call."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while len(self.calls_to(method)) < count:
                 self._new_call.clear()
                 await self._new_call.wait()

@@ -20,13 +20,22 @@ ALERT_LIMIT = 200
 
 
 async def tell(event: ErrorEvent, bot: Bot, text: str) -> None:
-    """Answer where the failed update came from: a button alert or a chat message."""
+    """Answer where the failed update came from: a button alert, else a chat message."""
     update = event.update
-    try:
-        if update.callback_query is not None:
+    chat_id: int | None = None
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer(text[:ALERT_LIMIT], show_alert=True)
-        elif update.message is not None:
-            await bot.send_message(update.message.chat.id, esc(text))
+            return
+        except TelegramAPIError:  # already answered before the failure
+            message = update.callback_query.message
+            chat_id = message.chat.id if message is not None else None
+    elif update.message is not None:
+        chat_id = update.message.chat.id
+    if chat_id is None:
+        return
+    try:
+        await bot.send_message(chat_id, esc(text))
     except TelegramAPIError:
         log.warning("could not tell the user about an error in update %s", update.update_id)
 

@@ -54,7 +54,7 @@ def create_router() -> Router:
                 audio = await bot.download_file(file.file_path) if file.file_path else None
                 if audio is None:
                     raise TranscriptionFailed("no file path")
-                text = await transcriber.transcribe(audio.getvalue(), "voice.ogg", language)
+                text = await transcriber.transcribe(audio.read(), "voice.ogg", language)
         except TranscriptionFailed as exc:
             log.warning("voice note not transcribed: %s", exc)
             await message.answer(texts.voice_failed)
