@@ -15,6 +15,7 @@ from bot import __version__
 from bot.cli import content as content_cli
 from bot.cli import evaluate as evaluate_cli
 from bot.cli import learning as learning_cli
+from bot.cli import privacy as privacy_cli
 from bot.cli import telegram as telegram_cli
 from bot.config import Settings
 from bot.domain.content import ContentError
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     telegram_cli.add_parsers(sub)
     evaluate_cli.add_parsers(sub)
     learning_cli.add_parsers(sub)
+    privacy_cli.add_parsers(sub)
     return parser
 
 

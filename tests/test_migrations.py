@@ -29,7 +29,24 @@ from bot.storage.migrate import MIGRATIONS, alembic_config, run_alembic, run_on_
 from tests.test_storage import BACKENDS, TEST_DATABASE_URL, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = {"users", "practice_sessions", "turns"}
+TABLES = {
+    "users",
+    "practice_sessions",
+    "turns",
+    "learning_drill_attempts",
+    "learning_prompt_attempts",
+    "cohorts",
+    "cohort_members",
+    "cohort_invites",
+    "cohort_assignments",
+    "authored_personas",
+    "persona_principles",
+    "session_shares",
+    "share_views",
+    "cohort_groups",
+    "group_reviews",
+    "group_review_polls",
+}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -151,8 +168,8 @@ REBUILD_USERS = '''"""Widen users.language (a SQLite table rebuild)."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "rebuild_users"
+down_revision = "HEAD"
 branch_labels = None
 depends_on = None
 
@@ -172,7 +189,8 @@ async def test_sqlite_table_rebuild_keeps_sessions_and_turns(tmp_path: Path) -> 
     """Rebuilding the users table must not cascade-delete everyone's sessions."""
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_rebuild_users.py").write_text(REBUILD_USERS)
+    rebuild = REBUILD_USERS.replace("HEAD", head_revision() or "")
+    (scripts / "versions" / "9999_rebuild_users.py").write_text(rebuild)
     url = f"sqlite:///{tmp_path / 'coach.db'}"
     await upgrade_database(url)
     user_id = await store_one_turn(url, "1")

@@ -5,11 +5,13 @@ Wiring at start-up::
     await upgrade_database(url)
     engine = create_engine_for(url)
     store = SqlPracticeStore(engine)
+    learning_store = SqlLearningStore(engine)
     ...
     await engine.dispose()
 """
 
 from bot.storage.db import DatabaseURLError, async_url, create_engine_for
+from bot.storage.learning_repository import SqlLearningStore
 from bot.storage.migrate import (
     MigrationError,
     database_revision,
@@ -22,6 +24,7 @@ from bot.storage.repository import SqlPracticeStore
 __all__ = [
     "DatabaseURLError",
     "MigrationError",
+    "SqlLearningStore",
     "SqlPracticeStore",
     "async_url",
     "create_engine_for",

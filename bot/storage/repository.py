@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,8 @@ from bot.practice.records import (
 )
 from bot.practice.store import TurnExists
 from bot.storage.db import read_sessions, write_sessions
+from bot.storage.cohort_repository import export_cohorts
+from bot.storage.learning_repository import export_learning
 from bot.storage.tables import PracticeSession, Turn, User, utcnow
 
 
@@ -56,6 +58,11 @@ class SqlPracticeStore:
             await db.execute(add_if_missing)
             return _user_record((await db.scalars(_user_by_key(channel, external_id))).one())
 
+    async def find_user(self, channel: str, external_id: str) -> UserRecord | None:
+        async with self._read() as db:
+            user = await db.scalar(_user_by_key(channel, external_id))
+            return None if user is None else _user_record(user)
+
     async def get_user(self, user_id: int) -> UserRecord | None:
         async with self._read() as db:
             user = await db.get(User, user_id)
@@ -71,6 +78,44 @@ class SqlPracticeStore:
         async with self._write() as db, db.begin():
             if (await db.scalar(change)) is None:
                 raise LookupError(f"no user {user_id}")
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        change = update(User).where(User.id == user_id).values(active=active).returning(User.id)
+        async with self._write() as db, db.begin():
+            if (await db.scalar(change)) is None:
+                raise LookupError(f"no user {user_id}")
+
+    async def count_trainee_turns(self, user_id: int, since: datetime) -> int:
+        replies = (
+            select(func.count(Turn.id))
+            .join(PracticeSession, Turn.session_id == PracticeSession.id)
+            .where(
+                PracticeSession.user_id == user_id,
+                Turn.speaker == Speaker.TRAINEE.value,
+                Turn.created_at >= since,
+                # not the replies a "what if" replay copied from its original session
+                or_(
+                    PracticeSession.replay_from_turn.is_(None),
+                    Turn.index > 2 * (PracticeSession.replay_from_turn - 1),
+                ),
+            )
+        )
+        async with self._read() as db:
+            return int(await db.scalar(replies) or 0)
+
+    async def purge_finished_sessions(self, before: datetime) -> int:
+        """Turns go with their session (ON DELETE CASCADE); replays of it keep their own."""
+        old_ones = (
+            delete(PracticeSession)
+            .where(
+                PracticeSession.status == SessionStatus.FINISHED.value,
+                PracticeSession.ended_at < before,
+            )
+            .returning(PracticeSession.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._write() as db, db.begin():
+            return len((await db.scalars(old_ones)).all())
 
     async def create_session(
         self,
@@ -216,7 +261,11 @@ class SqlPracticeStore:
         ]
 
     async def export_user(self, user_id: int) -> dict[str, Any]:
-        """``{"user": {...}, "sessions": [{..., "turns": [...]}]}``, oldest session first."""
+        """``{"user": {...}, "sessions": [{..., "turns": [...]}], "learning": {...}}``.
+
+        Sessions oldest first; "learning" holds the curriculum answers (`export_learning`),
+        "cohorts" memberships, shares, authored personas and cohorts trained (`export_cohorts`).
+        """
         everything = (
             select(User)
             .where(User.id == user_id)
@@ -241,10 +290,15 @@ class SqlPracticeStore:
                 "sessions": [
                     _session_record(session).model_dump(mode="json") for session in user.sessions
                 ],
+                "learning": await export_learning(db, user.id),
+                "cohorts": await export_cohorts(db, user.id),
             }
 
     async def erase_user(self, user_id: int) -> None:
-        """Sessions and turns go with the user (ON DELETE CASCADE); erasing twice is harmless."""
+        """Sessions, turns and curriculum answers go with the user (ON DELETE CASCADE).
+
+        Erasing twice is harmless.
+        """
         erase = delete(User).where(User.id == user_id).execution_options(synchronize_session=False)
         async with self._write() as db, db.begin():
             await db.execute(erase)
@@ -273,6 +327,7 @@ def _user_record(user: User) -> UserRecord:
         external_id=user.external_id,
         consented=user.consented,
         language=user.language,
+        active=user.active,
         created_at=user.created_at,
     )
 

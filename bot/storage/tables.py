@@ -1,4 +1,4 @@
-"""ORM tables: users, their practice sessions and the turns of each session."""
+"""ORM tables: users, their practice sessions and turns, and their curriculum answers."""
 
 from __future__ import annotations
 
@@ -145,3 +145,234 @@ class Turn(Base):
     engine: Mapped[str | None] = mapped_column(String(100))
 
     session: Mapped[PracticeSession] = relationship(back_populates="turns")
+
+
+class DrillAttemptRow(Base):
+    """A trainee's answer to a recognition drill (curriculum, `bot.learning`)."""
+
+    __tablename__ = "learning_drill_attempts"
+    __table_args__ = (
+        Index("ix_learning_drill_attempts_user_id_module_id", "user_id", "module_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    module_id: Mapped[str] = mapped_column(String(32))
+    drill_id: Mapped[str] = mapped_column(String(64))
+    noticed: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(64))
+    noticed_correct: Mapped[bool]
+    detail_correct: Mapped[bool | None]
+    correct: Mapped[bool]
+    family: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PromptAttemptRow(Base):
+    """A trainee's free-text answer to a prompt exercise and its evaluation."""
+
+    __tablename__ = "learning_prompt_attempts"
+    __table_args__ = (
+        Index("ix_learning_prompt_attempts_user_id_module_id", "user_id", "module_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    module_id: Mapped[str] = mapped_column(String(32))
+    prompt_id: Mapped[str] = mapped_column(String(64))
+    reply: Mapped[str] = mapped_column(Text)
+    evaluation: Mapped[dict[str, Any]]
+    rating: Mapped[int]
+    expected_moves: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    hit_moves: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- cohorts, trainer-authored personas, shares and group reviews (`bot.cohorts`) -------
+
+
+class CohortRow(Base):
+    """A trainer's group of trainees."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    trainer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CohortMemberRow(Base):
+    __tablename__ = "cohort_members"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "user_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    pseudonym: Mapped[str] = mapped_column(String(60))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CohortInviteRow(Base):
+    """A join token (the invite deep link) or a group link code."""
+
+    __tablename__ = "cohort_invites"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class AssignmentRow(Base):
+    __tablename__ = "cohort_assignments"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime | None]
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthoredPersonaRow(Base):
+    """A persona a trainer uploaded (kept in the database, not in personas/)."""
+
+    __tablename__ = "authored_personas"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    persona_id: Mapped[str] = mapped_column(String(48), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    template_source: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[bool] = mapped_column(default=False, server_default=false())
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    principles: Mapped[list[PersonaPrincipleRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="PersonaPrincipleRow.id"
+    )
+
+
+class PersonaPrincipleRow(Base):
+    """A trainer's correction to a persona ("she would not open up that fast")."""
+
+    __tablename__ = "persona_principles"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    persona_row_id: Mapped[int] = mapped_column(
+        ForeignKey("authored_personas.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SessionShareRow(Base):
+    """A trainee's explicit, revocable choice to share one finished session with a cohort."""
+
+    __tablename__ = "session_shares"
+    __table_args__ = (
+        UniqueConstraint("session_id", "cohort_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE")
+    )
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(60))
+    show_name: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class ShareViewRow(Base):
+    """Who opened a shared transcript, when and how (the sharing trainee can see this)."""
+
+    __tablename__ = "share_views"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share_id: Mapped[int] = mapped_column(
+        ForeignKey("session_shares.id", ondelete="CASCADE"), index=True
+    )
+    viewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    via: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    viewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupLinkRow(Base):
+    """A Telegram group chat linked to a cohort for group review."""
+
+    __tablename__ = "cohort_groups"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupReviewRow(Base):
+    """A shared transcript being walked through in a group, with its poll stops."""
+
+    __tablename__ = "group_reviews"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    share_id: Mapped[int] = mapped_column(
+        ForeignKey("session_shares.id", ondelete="CASCADE"), index=True
+    )
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16))
+    poll_turns: Mapped[list[int]] = mapped_column(JSON_DOCUMENT)
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    message_ids: Mapped[list[int]] = mapped_column(JSON_DOCUMENT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    polls: Mapped[list[ReviewPollRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ReviewPollRow.id"
+    )
+
+
+class ReviewPollRow(Base):
+    __tablename__ = "group_review_polls"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("group_reviews.id", ondelete="CASCADE"), index=True
+    )
+    poll_id: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    turn: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    option_ids: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    correct_option: Mapped[int | None]
+    counts: Mapped[list[int]] = mapped_column(JSON_DOCUMENT)
+    closed: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -1,0 +1,29 @@
+"""The storage protocol the curriculum needs; `bot.storage` implements it with SQLAlchemy."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.learning.records import DrillAttempt, PromptAttempt
+
+
+class LearningStore(Protocol):
+    async def add_drill_attempt(self, attempt: DrillAttempt) -> int:
+        """Store an answer and return its id (`LookupError` if the user does not exist)."""
+        ...
+
+    async def add_prompt_attempt(self, attempt: PromptAttempt) -> int:
+        """Store an answer and return its id (`LookupError` if the user does not exist)."""
+        ...
+
+    async def drill_attempts(
+        self, user_id: int, module_id: str | None = None
+    ) -> list[DrillAttempt]:
+        """The user's drill answers, oldest first, optionally for one module."""
+        ...
+
+    async def prompt_attempts(
+        self, user_id: int, module_id: str | None = None
+    ) -> list[PromptAttempt]:
+        """The user's prompt answers, oldest first, optionally for one module."""
+        ...
