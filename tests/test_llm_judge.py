@@ -214,8 +214,37 @@ async def test_pitfall_with_real_quote_is_kept(fake: FakeOpenAI, judge: LLMJudge
 async def test_rating_is_clamped(
     fake: FakeOpenAI, judge: LLMJudge, given: int, expected: int
 ) -> None:
-    fake.enqueue(FakeReply.json_content(output(rating=given)))
+    evidence = (
+        ("acknowledge_contribution", "I kept pushing the sheets on you"),
+        ("explore_rupture", "what is it like for you"),
+    )
+    fake.enqueue(FakeReply.json_content(output(*evidence, rating=given)))
     assert (await judge.evaluate(moment())).rating == expected
+
+
+@pytest.mark.parametrize(
+    ("items", "ceiling"),
+    [
+        pytest.param((), 2, id="no-verified-move"),
+        pytest.param(
+            (("provide_rationale", "I kept pushing the sheets on you"),), 3, id="immediate"
+        ),
+        pytest.param((("explore_rupture", "what is it like for you"),), 4, id="one-expressive"),
+        pytest.param(
+            (
+                ("explore_rupture", "what is it like for you"),
+                ("defensive", "I kept pushing the sheets on you"),
+            ),
+            2,
+            id="move-and-defensive",
+        ),
+    ],
+)
+async def test_rating_never_exceeds_what_the_verified_evidence_supports(
+    fake: FakeOpenAI, judge: LLMJudge, items: tuple[tuple[str, str], ...], ceiling: int
+) -> None:
+    fake.enqueue(FakeReply.json_content(output(*items, rating=5)))
+    assert (await judge.evaluate(moment())).rating == ceiling
 
 
 async def test_invalid_json_is_retried_once(fake: FakeOpenAI, judge: LLMJudge) -> None:

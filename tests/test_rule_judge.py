@@ -141,9 +141,10 @@ async def test_genuine_apology_is_acknowledgement(judge: RuleJudge) -> None:
     assert_result(result, {M.ACKNOWLEDGE_CONTRIBUTION}, set(), 4)
 
 
-async def test_defensive_rationale_counts_as_both(judge: RuleJudge) -> None:
+async def test_defensive_rationale_is_defensive_not_a_rationale(judge: RuleJudge) -> None:
+    """A reason used as an argument against the objection (evaluation/GUIDE.md)."""
     result = await judged(judge, "As I explained, the homework is evidence-based.")
-    assert_result(result, {M.PROVIDE_RATIONALE}, {P.DEFENSIVE}, 1)
+    assert_result(result, set(), {P.DEFENSIVE}, 1)
 
 
 async def test_plain_rationale_is_a_partial_immediate_repair(judge: RuleJudge) -> None:
@@ -294,9 +295,8 @@ async def test_german_hollow_apology_is_defensive(judge: RuleJudge) -> None:
         "Es tut mir leid, dass Sie das so empfinden, aber die Übung ist wissenschaftlich belegt."
     )
     result = await judged(judge, reply, "de")
-    assert_result(result, {M.PROVIDE_RATIONALE}, {P.DEFENSIVE}, 1)
-    assert result.feedback.startswith("Gelungen: Begründen oder Aufgabe veranschaulichen.")
-    assert "Achtung: Sich verteidigen." in result.feedback
+    assert_result(result, set(), {P.DEFENSIVE}, 1)
+    assert result.feedback.startswith("Achtung: Sich verteidigen.")
 
 
 async def test_german_task_push_is_ignoring(judge: RuleJudge) -> None:

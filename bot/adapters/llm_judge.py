@@ -28,6 +28,8 @@ from bot.adapters.openai_llm import (
 from bot.domain.evaluation import Judge, RuptureMoment, TokenUsage, TurnEvaluation
 from bot.domain.ids import MoveFamily, Pitfall, RepairStrategy
 from bot.domain.rubric import Criterion, Rubric
+from bot.judges.rules import rate
+from bot.judges.text import injection_start
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +183,18 @@ def quote_in_reply(quote: str, reply: str) -> bool:
 def verified_evaluation(
     output: JudgeOutput, moment: RuptureMoment, usage: TokenUsage | None
 ) -> TurnEvaluation:
-    """Keep only canonical ids whose evidence is really in the reply; clamp the rating."""
+    """Keep only canonical ids whose evidence is really in the reply; bound the rating.
+
+    A repair move counts only with a quote from the part of the reply before any
+    text addressed to an evaluator ("SYSTEM: ...", "give this 5/5"), as in the
+    rule judge. The rating is clamped to 1-5 and never exceeds what the verified
+    moves and pitfalls support under the rubric's anchors (`bot.judges.rate`), so
+    a model talked into "5/5" without real evidence cannot pass the score on.
+    """
     moves: list[RepairStrategy] = []
     pitfalls: list[Pitfall] = []
     evidence: dict[str, str] = {}
+    before_injection = moment.reply[: injection_start(moment.reply)]
     for item in output.items:
         item_id = item.id.strip()
         if item_id in evidence:
@@ -193,6 +203,9 @@ def verified_evaluation(
             log.info("LLM judge: dropped %s, its quote is not in the reply", item_id)
             continue
         if item_id in RepairStrategy._value2member_map_:
+            if not quote_in_reply(item.evidence_quote, before_injection):
+                log.info("LLM judge: dropped %s, its quote is in text aimed at the judge", item_id)
+                continue
             moves.append(RepairStrategy(item_id))
         elif item_id in Pitfall._value2member_map_:
             pitfalls.append(Pitfall(item_id))
@@ -206,7 +219,7 @@ def verified_evaluation(
     return TurnEvaluation(
         moves=tuple(moves),
         pitfalls=tuple(pitfalls),
-        rating=max(1, min(5, output.rating)),
+        rating=max(1, min(5, output.rating, rate(moves, pitfalls))),
         evidence=evidence,
         feedback=feedback,
         judge=LLMJudge.name,

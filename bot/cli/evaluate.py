@@ -15,6 +15,8 @@ from bot.config import Settings
 from bot.domain.evaluation import Judge, RuptureMoment, TurnEvaluation
 from bot.domain.metrics import Labels, Report, compare
 
+JUDGE_CHOICES = ("rules", "llm")
+
 
 class GoldLabels(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -43,15 +45,27 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             "[{speaker, text}], reply} and writes {id, moves, pitfalls, rating, evidence, "
             "feedback} per line. With --gold, compares with each line's 'gold' labels and "
             "prints precision/recall/F1 per id, macro-F1 over moves, pitfall recall and "
-            "quadratic-weighted kappa for the rating."
+            "quadratic-weighted kappa for the rating, one section per 'split' "
+            "(dev, heldout)."
         ),
     )
     parser.add_argument("--input", required=True, type=Path, metavar="FILE.jsonl")
     parser.add_argument("--output", type=Path, help="where to write results (default: stdout)")
-    parser.add_argument("--judge", choices=["rules", "llm"], default="rules")
+    parser.add_argument(
+        "--judge",
+        choices=list(JUDGE_CHOICES),
+        default="rules",
+        help="rules (offline, default) or llm (needs OPENAI_BASE_URL / OPENAI_API_KEY)",
+    )
     parser.add_argument("--gold", action="store_true", help="measure against the 'gold' labels")
-    parser.add_argument("--split", help="only lines whose 'split' field equals this (e.g. heldout)")
-    parser.add_argument("--metrics-json", type=Path, help="also write the metrics as JSON here")
+    parser.add_argument(
+        "--split",
+        help="only lines whose 'split' field equals this (e.g. heldout); "
+        "by default every split is reported in its own section",
+    )
+    parser.add_argument(
+        "--metrics-json", type=Path, help="with --gold, also write every section's metrics as JSON"
+    )
     parser.set_defaults(handler=run_evaluate)
 
 
@@ -92,6 +106,49 @@ def result_line(item: EvalItem, evaluation: TurnEvaluation) -> dict[str, Any]:
         "evidence": evaluation.evidence,
         "feedback": evaluation.feedback,
     }
+
+
+#: Splits reported first, in this order; the held-out part is the figure that counts.
+SPLIT_ORDER = ("dev", "heldout")
+
+
+def measure(items: list[EvalItem], evaluations: list[TurnEvaluation]) -> dict[str, Report]:
+    """A report per split in the items (dev, heldout, ...), plus `all` when there are several."""
+    pairs: dict[str, tuple[list[Labels], list[Labels]]] = {}
+    for item, evaluation in zip(items, evaluations, strict=True):
+        if item.gold is None:
+            continue
+        gold = Labels(
+            moves=frozenset(item.gold.moves),
+            pitfalls=frozenset(item.gold.pitfalls),
+            rating=item.gold.rating,
+        )
+        pred = Labels(
+            moves=frozenset(str(m) for m in evaluation.moves),
+            pitfalls=frozenset(str(p) for p in evaluation.pitfalls),
+            rating=evaluation.rating,
+        )
+        for name in {item.split or "all", "all"}:
+            g, p = pairs.setdefault(name, ([], []))
+            g.append(gold)
+            p.append(pred)
+    names = sorted(
+        (n for n in pairs if n != "all"),
+        key=lambda n: (SPLIT_ORDER.index(n) if n in SPLIT_ORDER else len(SPLIT_ORDER), n),
+    )
+    if len(names) != 1:
+        names.append("all")
+    return {name: compare(*pairs[name]) for name in names}
+
+
+def format_sections(sections: dict[str, Report], judge: str) -> str:
+    blocks = []
+    for name, report in sections.items():
+        title = f"== {name} ({report.items} items, judge: {judge})"
+        if name == "heldout":
+            title += " - held out from tuning: the figure that counts"
+        blocks.append(f"{title}\n{format_report(report)}")
+    return "\n\n".join(blocks)
 
 
 def format_report(report: Report) -> str:
@@ -152,25 +209,15 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         if args.output:
             out.close()
     if args.gold:
-        gold = [
-            Labels(
-                moves=frozenset(i.gold.moves),
-                pitfalls=frozenset(i.gold.pitfalls),
-                rating=i.gold.rating,
-            )
-            for i in items
-            if i.gold is not None
-        ]
-        pred = [
-            Labels(
-                moves=frozenset(str(m) for m in e.moves),
-                pitfalls=frozenset(str(p) for p in e.pitfalls),
-                rating=e.rating,
-            )
-            for e in evaluations
-        ]
-        report = compare(gold, pred)
-        print(format_report(report))
+        sections = measure(items, evaluations)
+        print(format_sections(sections, judge=args.judge))
         if args.metrics_json:
-            args.metrics_json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+            payload = {
+                "judge": args.judge,
+                "input": str(args.input),
+                "splits": {name: report.model_dump() for name, report in sections.items()},
+            }
+            args.metrics_json.write_text(
+                json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
     return 1 if bad else 0

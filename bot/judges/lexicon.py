@@ -21,6 +21,12 @@ class Lexicon:
     contrast: re.Pattern[str]
     subordinators: re.Pattern[str]
     hedges: re.Pattern[str]
+    #: A link to the patient's pattern points at the here and now ("with me", "in here")...
+    here_and_now: re.Pattern[str]
+    #: ...and at a likeness ("too", "familiar", "a bit like that")...
+    likeness: re.Pattern[str]
+    #: ...with what the patient has just described about other relationships or the past.
+    elsewhere: re.Pattern[str]
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:
@@ -54,6 +60,26 @@ LEXICONS: dict[str, Lexicon] = {
             r"\bI could be wrong\b",
             r"\bI have a (?:hunch|sense|feeling)\b",
             r"\b(?:does|do|would) (?:this|that|it) (?:feel|seem|sound|ring)\b",
+            r"\bcould (?:something|any of|some of|part of)\b",
+            r"\bis that (?:part of it|possible|close|right)\b",
+            r"\bdoes that (?:sound right|fit|ring true|make sense)\b",
+            r"\bif I'm (?:off|wrong)\b",
+        ),
+        here_and_now=_words(
+            r"\b(?:me|us|here|our)\b",
+            r"\bwhen I\b",
+            r"\bI(?:'ve| have| was)\b",
+            r"\bI'm (?:a bit of|like)\b",
+        ),
+        likeness=_words(
+            r"\b(?:too|as well|also|similar|familiar|the same|again|old|back then|on top)\b",
+            r"\b(?:a bit|something|kind of|sort of) like\b",
+            r"\blike that\b",
+            r"\bpart of (?:why|it)\b",
+        ),
+        elsewhere=_words(
+            r"\b(?:father|mother|mum|mom|dad|parents?|family|ex|brothers?|sisters?|boss|friends)\b",
+            r"\b(?:at home|growing up|as a (?:kid|child)|childhood|whole life|always|never)\b",
         ),
     ),
     "de": Lexicon(
@@ -88,6 +114,19 @@ LEXICONS: dict[str, Lexicon] = {
             r"\bich könnte mich (?:auch )?(?:irren|täuschen)\b",
             r"\bmir kommt der gedanke\b",
             r"\bkommt (?:ihnen )?(?:das|es|dies) (?:irgendwie )?(?:bekannt|vertraut)\b",
+            r"\bwenn das nicht passt\b",
+            r"\bpasst das\b",
+        ),
+        here_and_now=_words(r"\b(?:mir|mich|hier|uns|unser\w*|bei mir|mit mir)\b", r"\bwenn ich\b"),
+        likeness=_words(
+            r"\b(?:auch|ähnlich\w*|vertraut|wieder|dasselbe|das gleiche)\b",
+            r"\b(?:so|genauso|ein bisschen so) wie\b",
+            r"\bwie damals\b",
+            r"\bso (?:was|etwas) ähnliches\b",
+        ),
+        elsewhere=_words(
+            r"\b(?:vater|mutter|mama|papa|eltern|familie|bruder|schwester|chef\w*|freund\w*)\b",
+            r"\b(?:früher|immer|nie|als kind|kindheit|zu hause)\b",
         ),
     ),
 }

@@ -25,22 +25,31 @@ HARMFUL = frozenset({Pitfall.BLAMES_PATIENT, Pitfall.DEFENSIVE})
 #: Pitfalls that, after a "but", take back an empathic move earlier in the sentence.
 _TAKES_BACK = (Pitfall.DEFENSIVE, Pitfall.BLAMES_PATIENT, Pitfall.IGNORES_RUPTURE)
 _OPENING = frozenset({RepairStrategy.EXPLORE_RUPTURE, RepairStrategy.METACOMMUNICATION})
-_ATTUNING = frozenset({RepairStrategy.ACKNOWLEDGE_CONTRIBUTION, RepairStrategy.VALIDATE_DEFENSE})
+_ATTUNING = frozenset(
+    {
+        RepairStrategy.ACKNOWLEDGE_CONTRIBUTION,
+        RepairStrategy.VALIDATE_DEFENSE,
+        RepairStrategy.DISCLOSE_INTERNAL_EXPERIENCE,
+    }
+)
+_OPENING_OR_LINK = _OPENING | {RepairStrategy.LINK_TO_PATTERN}
 _LINK = RepairStrategy.LINK_TO_PATTERN
 _PREMATURE = Pitfall.PREMATURE_INTERPRETATION
 
 
 def rate(moves: Collection[RepairStrategy], pitfalls: Collection[Pitfall]) -> int:
-    """The 1-5 reply rating; monotone, so fewer moves or more pitfalls never raise it."""
+    """The 1-5 reply rating, as the labelling guide (evaluation/GUIDE.md) applies the anchors.
+
+    Monotone, so fewer moves or more pitfalls never raise it.
+    """
+    found = set(moves)
     if HARMFUL & set(pitfalls):
-        return 1
-    if pitfalls:
-        return 3 if moves else 2
-    if not moves:
+        return 2 if found else 1
+    if not found:
         return 2
-    if all(m.family is MoveFamily.IMMEDIATE for m in moves):
+    if pitfalls or all(m.family is MoveFamily.IMMEDIATE for m in found):
         return 3
-    if _OPENING & set(moves) and _ATTUNING & set(moves):
+    if _OPENING_OR_LINK & found and _ATTUNING & found:
         return 5
     return 4
 
@@ -111,32 +120,49 @@ class RuleJudge:
         text = normalise(moment.reply)
         everywhere = sentences(text)
         before_injection = sentences(text, injection_start(text))
-        moves: dict[RepairStrategy, Hit] = {}
-        for move in RepairStrategy:
-            if move is not _LINK and (hits := find_all(compiled[move], before_injection, lexicon)):
-                moves[move] = hits[0]
+        move_hits: dict[RepairStrategy, list[Hit]] = {
+            m: find_all(compiled[m], before_injection, lexicon)
+            for m in RepairStrategy
+            if m is not _LINK
+        }
         pitfall_hits: dict[Pitfall, list[Hit]] = {
             p: find_all(compiled[p], everywhere, lexicon) for p in Pitfall
         }
-        _take_back(moves, pitfall_hits, lexicon)
-        explored = bool(_OPENING & set(moves)) or self._explored_before(moment, compiled, lexicon)
+        _take_back(move_hits, pitfall_hits, lexicon)
+        opening_at = {h.sentence.start for m in _OPENING for h in move_hits[m]}
+        explored_before = self._explored_before(moment, compiled, lexicon)
+
+        def explored(sentence: Sentence) -> bool:
+            """Explored earlier in the conversation, or in another sentence of this reply."""
+            return explored_before or bool(opening_at - {sentence.start})
+
         move_region = {s.start for s in before_injection}
+        links: list[Hit] = []
         for hit in find_all(compiled[_LINK], everywhere, lexicon):
             tentative = lexicon.hedges.search(hit.sentence.text) is not None
-            if tentative and explored:
+            if tentative and explored(hit.sentence):
                 if hit.sentence.start in move_region:
-                    moves.setdefault(_LINK, hit)
+                    links.append(hit)
             else:
                 pitfall_hits[_PREMATURE].append(hit)
+        if explored_before and self._elsewhere_in_context(moment, lexicon):
+            links += [
+                Hit(_LINK, s, s.start, s.end)
+                for s in before_injection
+                if _sounds_like_a_link(s.text, lexicon)
+            ]
+        move_hits[_LINK] = sorted(links, key=lambda h: h.start)
         pitfall_hits[_PREMATURE] = [
             h
             for h in pitfall_hits[_PREMATURE]
-            if not (explored and lexicon.hedges.search(h.sentence.text))
+            if not (explored(h.sentence) and lexicon.hedges.search(h.sentence.text))
         ]
         interpreting = {h.sentence.start for h in pitfall_hits[_PREMATURE]}
-        for move, hit in list(moves.items()):
-            if move.family is not MoveFamily.IMMEDIATE and hit.sentence.start in interpreting:
-                del moves[move]  # "You're angry at me because..." is interpretation, not inquiry
+        for move, hits in move_hits.items():
+            if move.family is not MoveFamily.IMMEDIATE:
+                # "You're angry at me because..." is interpretation, not inquiry
+                hits[:] = [h for h in hits if h.sentence.start not in interpreting]
+        moves = {m: hits[0] for m, hits in move_hits.items() if hits}
         pitfalls = {
             p: sorted(hits, key=lambda h: h.start)[0] for p, hits in pitfall_hits.items() if hits
         }
@@ -149,6 +175,14 @@ class RuleJudge:
                 Pitfall.IGNORES_RUPTURE, Sentence(0, 0, ""), 0, 0
             )
         return _Findings(moves, pitfalls)
+
+    @staticmethod
+    def _elsewhere_in_context(moment: RuptureMoment, lexicon: Lexicon) -> bool:
+        """Has the patient described other relationships or the past in this conversation?"""
+        return any(
+            u.speaker is Speaker.PATIENT and lexicon.elsewhere.search(normalise(u.text))
+            for u in moment.context
+        )
 
     def _explored_before(
         self,
@@ -166,30 +200,50 @@ class RuleJudge:
         return False
 
 
+def _sounds_like_a_link(sentence: str, lexicon: Lexicon) -> bool:
+    """A tentative likeness between the here and now and what the patient described."""
+    return all(p.search(sentence) for p in (lexicon.hedges, lexicon.here_and_now, lexicon.likeness))
+
+
 def _take_back(
-    moves: dict[RepairStrategy, Hit], pitfall_hits: Mapping[Pitfall, list[Hit]], lexicon: Lexicon
+    move_hits: Mapping[RepairStrategy, list[Hit]],
+    pitfall_hits: Mapping[Pitfall, list[Hit]],
+    lexicon: Lexicon,
 ) -> None:
-    """Drop empathic moves that the same sentence takes back.
+    """Drop the places where a move is taken back in the same sentence.
 
     "I can see it's frustrating, but you need to commit" is not validation;
     "That sounds hard, so let's get back to the worksheet" pushes the task on;
-    and a question that pushes the task on is not exploration.
+    a question that pushes the task on is not exploration; and a reason given
+    next to a defence or a reproach is an argument, not a rationale. A move
+    still counts if it stands somewhere else in the reply.
     """
-    for move, hit in list(moves.items()):
-        if move.family is MoveFamily.IMMEDIATE:
-            continue
-        sentence = hit.sentence
-        for pitfall in _TAKES_BACK:
-            for p in pitfall_hits[pitfall]:
-                if p.sentence.start != sentence.start:  # the same sentence, however truncated
-                    continue
-                pushes_on = pitfall is Pitfall.IGNORES_RUPTURE and (
-                    move is RepairStrategy.EXPLORE_RUPTURE or p.start >= hit.end
-                )
-                between = p.sentence.text[hit.end - sentence.start : p.start - sentence.start]
-                yes_but = p.start >= hit.end and lexicon.contrast.search(between) is not None
-                if pushes_on or yes_but:
-                    moves.pop(move, None)
+    for move, hits in move_hits.items():
+        hits[:] = [h for h in hits if not _taken_back(move, h, pitfall_hits, lexicon)]
+
+
+def _taken_back(
+    move: RepairStrategy, hit: Hit, pitfall_hits: Mapping[Pitfall, list[Hit]], lexicon: Lexicon
+) -> bool:
+    sentence = hit.sentence
+    same = {
+        pitfall: [p for p in pitfall_hits[pitfall] if p.sentence.start == sentence.start]
+        for pitfall in _TAKES_BACK
+    }
+    if move is RepairStrategy.PROVIDE_RATIONALE:
+        return any(same[p] for p in HARMFUL)
+    if move.family is MoveFamily.IMMEDIATE:
+        return False
+    for pitfall, found in same.items():
+        for p in found:
+            pushes_on = pitfall is Pitfall.IGNORES_RUPTURE and (
+                move is RepairStrategy.EXPLORE_RUPTURE or p.start >= hit.end
+            )
+            between = sentence.text[hit.end - sentence.start : p.start - sentence.start]
+            yes_but = p.start >= hit.end and lexicon.contrast.search(between) is not None
+            if pushes_on or yes_but:
+                return True
+    return False
 
 
 def compose_feedback(

@@ -40,6 +40,12 @@ _SAME_LENGTH = str.maketrans(
 
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\s-|-\s|--")
+#: "..., that sounds hard" / "..., das klingt": a pronoun starting a new clause, not "that"-clause.
+_DEMONSTRATIVE = re.compile(
+    r"(?:that|das|dies)(?:'s|\s+(?:is|was|sounds?|seems?|must|makes?|feels?|would|could|might|"
+    r"klingt|ist|war|muss|macht|wäre))\b",
+    re.IGNORECASE,
+)
 
 
 def normalise(text: str) -> str:
@@ -84,8 +90,8 @@ def clause_start(sentence: str, position: int, lexicon: Lexicon) -> int:
     start = 0
     for brk in _CLAUSE_BREAK.finditer(sentence, 0, position):
         following = sentence[brk.end() : brk.end() + 20].lstrip()
-        head = lexicon.subordinators.match(following)
-        if head is None:
+        head = lexicon.subordinators.match(following) if brk.group() == "," else None
+        if head is None or _DEMONSTRATIVE.match(following):
             start = brk.end()
     for word in lexicon.contrast.finditer(sentence, 0, position):
         start = max(start, word.end())
