@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from bot import __version__
+from bot.cli import bench as bench_cli
 from bot.cli import content as content_cli
 from bot.cli import evaluate as evaluate_cli
+from bot.cli import export as export_cli
 from bot.cli import learning as learning_cli
 from bot.cli import privacy as privacy_cli
 from bot.cli import telegram as telegram_cli
@@ -49,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     content_cli.add_parsers(sub)
     telegram_cli.add_parsers(sub)
     evaluate_cli.add_parsers(sub)
+    export_cli.add_parsers(sub)
     learning_cli.add_parsers(sub)
+    bench_cli.add_parsers(sub)
     privacy_cli.add_parsers(sub)
     return parser
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: what Telegram accepts as a webhook secret token
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'rupture-coach.db'}"
 
 
@@ -37,6 +40,16 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
 
+    # Production path (webhook replicas) and limits
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"  # noqa: S104 (a server inside a container listens on all)
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    shutdown_grace_seconds: float = Field(default=25.0, ge=0, le=600)
+    rate_limit_per_minute: int = Field(default=20, ge=0, description="0: no limit")
+    daily_turn_quota: int = Field(default=200, ge=0, description="0: no limit")
+    retention_days: int = Field(default=0, ge=0, description="0: keep sessions")
+
     # Content
     personas_dir: Path = PROJECT_ROOT / "personas"
     rubrics_dir: Path = PROJECT_ROOT / "rubrics"
@@ -49,6 +62,13 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("use 1-256 characters: letters, digits, _ and - (Telegram's rule)")
         return value
 
     @property

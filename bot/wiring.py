@@ -8,17 +8,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from bot.cohort_wiring import Cohorts, build_cohorts
 from bot.config import Settings
 from bot.domain.catalog import Catalog, load_catalog
+from bot.domain.content import ContentError
 from bot.domain.engine import PatientEngine
 from bot.domain.evaluation import Judge
 from bot.domain.safety import CrisisDetector
 from bot.domain.templates import PromptRenderer
 from bot.judges.rules import RuleJudge
+from bot.learning import LearningCatalog, LearningService, load_learning
 from bot.patients.scripted import ScriptedPatient
+from bot.practice.limits import UsageLimits
 from bot.practice.service import PracticeService
 from bot.storage.db import create_engine_for
+from bot.storage.learning_repository import SqlLearningStore
 from bot.storage.migrate import upgrade_database
+from bot.storage.quiz_repository import SqlQuizPollStore
 from bot.storage.repository import SqlPracticeStore
 from bot.wiring_errors import ConfigurationError
 
@@ -40,6 +46,9 @@ class App:
     practice: PracticeService
     model_client: object | None
     transcriber: OpenAITranscriber | None = None
+    cohorts: Cohorts | None = None
+    learning: LearningService | None = None
+    quiz_polls: SqlQuizPollStore | None = None
 
 
 def load_content(settings: Settings) -> tuple[Catalog, PromptRenderer]:
@@ -56,6 +65,19 @@ def load_content(settings: Settings) -> tuple[Catalog, PromptRenderer]:
             f"No valid persona in {settings.personas_dir}; run: python -m bot personas validate"
         )
     return catalog, PromptRenderer(settings.personas_dir / "templates")
+
+
+def load_curriculum(settings: Settings) -> LearningCatalog | None:
+    """The learning modules; None (and a warning) when none load, so the bot still runs."""
+    try:
+        curriculum = load_learning(settings.content_dir / "modules")
+    except ContentError as exc:
+        for problem in exc.problems:
+            log.warning("curriculum problem: %s", problem)
+        return None
+    for problem in curriculum.problems:
+        log.warning("curriculum problem: %s", problem)
+    return curriculum if curriculum.modules else None
 
 
 def choose_engine(settings: Settings, requested: EngineChoice | None) -> EngineChoice:
@@ -108,11 +130,33 @@ async def open_app(
             chosen_judge = LLMJudge(client, settings.judge_model, catalog.rubrics, rule_judge)
         if voice and settings.transcription_model:
             transcriber = OpenAITranscriber(client, settings.transcription_model)
+    cohorts = await build_cohorts(settings, db, catalog, renderer, store, rule_judge)
     practice = PracticeService(
-        catalog=catalog, store=store, patient=patient, judge=chosen_judge, crisis=crisis
+        persona_source=cohorts.library,
+        catalog=catalog,
+        store=store,
+        patient=patient,
+        judge=chosen_judge,
+        crisis=crisis,
+        limits=UsageLimits(settings.rate_limit_per_minute, settings.daily_turn_quota),
     )
     try:
-        yield App(settings, catalog, renderer, store, practice, client, transcriber)
+        curriculum = load_curriculum(settings)
+        learning = None
+        if curriculum is not None:
+            learning = LearningService(curriculum, SqlLearningStore(db), chosen_judge, crisis)
+        yield App(
+            settings,
+            catalog,
+            renderer,
+            store,
+            practice,
+            client,
+            transcriber,
+            cohorts,
+            learning=learning,
+            quiz_polls=SqlQuizPollStore(db),
+        )
     finally:
         if client is not None:
             await client.close()

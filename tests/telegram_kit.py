@@ -23,10 +23,12 @@ from bot.domain.engine import PatientEngine
 from bot.domain.evaluation import Judge
 from bot.domain.safety import CrisisDetector
 from bot.judges.rules import RuleJudge
+from bot.learning import LearningCatalog, LearningService, load_learning
 from bot.patients.scripted import ScriptedPatient
 from bot.practice.records import UserRecord
 from bot.practice.service import PracticeService
-from bot.storage import SqlPracticeStore, create_engine_for, upgrade_database
+from bot.storage import SqlLearningStore, SqlPracticeStore, create_engine_for, upgrade_database
+from bot.storage.quiz_repository import SqlQuizPollStore
 from bot.telegram.app import create_bot, create_dispatcher
 from bot.telegram.identity import CHANNEL
 from bot.telegram.routers.media import Transcriber
@@ -47,6 +49,11 @@ def catalog() -> Catalog:
 @cache
 def texts() -> UiTexts:
     return load_texts(ROOT / "content")
+
+
+@cache
+def curriculum() -> LearningCatalog:
+    return load_learning(ROOT / "content" / "modules")
 
 
 @cache
@@ -84,6 +91,8 @@ class Rig:
     judge: Judge
     transcriber: Transcriber | None = None
     seed: int | None = SEED
+    learning: LearningService | None = None
+    quiz_polls: SqlQuizPollStore | None = None
     _engines: list[AsyncEngine] = field(default_factory=list)
 
     @property
@@ -132,11 +141,15 @@ class Rig:
         self.store = SqlPracticeStore(self.engine)
         self.patient = patient or ScriptedPatient()
         self.practice = build_practice(self.store, self.patient, self.judge)
+        self.learning = build_learning(self.engine, self.judge)
+        self.quiz_polls = SqlQuizPollStore(self.engine)
         self.dp = create_dispatcher(
             practice=self.practice,
             texts=self.texts,
             transcriber=self.transcriber,
             session_seed=self.seed,
+            learning=self.learning,
+            quiz_polls=self.quiz_polls,
         )
 
 
@@ -146,6 +159,10 @@ def build_practice(
     return PracticeService(
         catalog=catalog(), store=store, patient=patient, judge=judge, crisis=crisis()
     )
+
+
+def build_learning(engine: AsyncEngine, judge: Judge) -> LearningService:
+    return LearningService(curriculum(), SqlLearningStore(engine), judge, crisis())
 
 
 @asynccontextmanager
@@ -167,8 +184,15 @@ async def rig(
         patient = patient or ScriptedPatient()
         judge = judge or RuleJudge(catalog().rubrics)
         practice = build_practice(store, patient, judge)
+        learning = build_learning(engine, judge)
+        quiz_polls = SqlQuizPollStore(engine)
         dp = create_dispatcher(
-            practice=practice, texts=texts(), transcriber=transcriber, session_seed=seed
+            practice=practice,
+            texts=texts(),
+            transcriber=transcriber,
+            session_seed=seed,
+            learning=learning,
+            quiz_polls=quiz_polls,
         )
         r = Rig(
             tg=tg,
@@ -183,6 +207,8 @@ async def rig(
             judge=judge,
             transcriber=transcriber,
             seed=seed,
+            learning=learning,
+            quiz_polls=quiz_polls,
             _engines=[engine],
         )
         try:

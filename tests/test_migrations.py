@@ -46,6 +46,7 @@ TABLES = {
     "cohort_groups",
     "group_reviews",
     "group_review_polls",
+    "learning_quiz_polls",
 }
 
 

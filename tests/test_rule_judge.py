@@ -237,6 +237,145 @@ async def test_a_move_plus_a_minor_pitfall_is_partial(judge: RuleJudge) -> None:
     assert_result(result, {M.VALIDATE_DEFENSE}, {P.IGNORES_RUPTURE}, 3)
 
 
+# ------------------------------------------------------------------ blame and defence by structure
+
+SARCASM = "Oh, perfect. Breathing. That'll definitely fix my marriage. Sure, I'll breathe."
+CLOCK = "You just looked at the clock again. Am I boring you or something?"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # a condition on the patient's behaviour with a might-have-been or a bad outcome
+        "If you'd rung the practice before nine, it wouldn't have been charged.",
+        "If you took it a bit more seriously, you might find it helps.",
+        "Unless you start doing them, nothing is going to change.",
+        # a generalisation about other people's effort, aimed at the patient
+        "People who stick with it through the flat bits are the ones who get there.",
+        "The ones who don't get better are usually the ones who stop trying.",
+        # a clause about the patient with a reproach marker
+        "You're shutting me out again.",
+        "You shoot down every idea before trying it.",
+        # a reproach of the patient's manner
+        "There's no need for the sarcasm.",
+        "Being this demanding isn't going to speed things up.",
+    ],
+)
+async def test_blame_is_found_by_its_structure(judge: RuleJudge, reply: str) -> None:
+    result = await judged(judge, reply, context=[(Speaker.PATIENT, SARCASM)])
+    assert P.BLAMES_PATIENT in result.pitfalls, reply
+    assert result.rating == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "moves"),
+    [
+        ("If you'd rather drop the worksheets for now, we can do that.", set()),
+        ("It would make sense if you were fed up with me by now.", {M.VALIDATE_DEFENSE}),
+        ("If I came across as pushy, that's something I need to look at, not you.", None),
+        ("Lots of people find these worksheets a grind, and you're allowed to say so.", None),
+        ("The sarcasm is fine, honestly. What's underneath it?", {M.EXPLORE_RUPTURE}),
+        ("I'm not blaming you for saying no - it was my idea, and not a good fit.", None),
+        ("No need to apologise for being direct.", {M.VALIDATE_DEFENSE}),
+    ],
+)
+async def test_conditions_generalisations_and_tone_words_in_real_repair_are_not_blame(
+    judge: RuleJudge, reply: str, moves: set[RepairStrategy] | None
+) -> None:
+    result = await judged(judge, reply, context=[(Speaker.PATIENT, SARCASM)])
+    assert P.BLAMES_PATIENT not in result.pitfalls, reply
+    assert P.DEFENSIVE not in result.pitfalls, reply
+    if moves is not None:
+        assert moves <= set(result.moves), reply
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I wasn't bored at all. I have a lot on today, that's all.",
+        "I was only checking we'd have enough time for the exercise.",
+        "I'm sorry if it seemed that way.",
+        "I apologise for any confusion.",
+        "My apologies if I upset you, though I stand by what I said.",
+        "I'm sorry. But we do need to get through this today.",
+        "I've done this job for fifteen years - trust me, the questions matter.",
+    ],
+)
+async def test_defence_is_found_by_its_structure(judge: RuleJudge, reply: str) -> None:
+    result = await judged(judge, reply, context=[(Speaker.PATIENT, CLOCK)])
+    assert P.DEFENSIVE in result.pitfalls, reply
+    assert result.rating == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "context", "rupture"),
+    [
+        # agreeing with a negated complaint is not denying it
+        (
+            "I haven't lost a husband, and I won't pretend to know what that's like.",
+            "What could you possibly know about losing a husband?",
+            RuptureType.CONFRONTATION,
+        ),
+        # contradicting a withdrawn patient's self-view is reassurance, not self-defence
+        (
+            "I'm not wasting my time. What happened this week?",
+            "I'm just broken. You're wasting your time with me.",
+            RuptureType.WITHDRAWAL,
+        ),
+        # a denial reported as the patient's words, inside meta-communication
+        (
+            "I notice we keep ending up here, you telling me I'm not looking and me asking more.",
+            CLOCK,
+            RuptureType.CONFRONTATION,
+        ),
+        # an apology that owns an act
+        (
+            "I'm sorry - I did look at the clock, and that's on me.",
+            CLOCK,
+            RuptureType.CONFRONTATION,
+        ),
+    ],
+)
+async def test_agreement_reassurance_and_ownership_are_not_defence(
+    judge: RuleJudge, reply: str, context: str, rupture: RuptureType
+) -> None:
+    result = await judged(judge, reply, rupture=rupture, context=[(Speaker.PATIENT, context)])
+    assert P.DEFENSIVE not in result.pitfalls, reply
+
+
+async def test_a_reaction_put_down_to_a_type_of_person_is_blame_and_interpretation(
+    judge: RuleJudge,
+) -> None:
+    reply = "Clients who are anxious often read a lot into little things like that."
+    result = await judged(judge, reply, context=[(Speaker.PATIENT, CLOCK)])
+    assert_result(result, set(), {P.BLAMES_PATIENT, P.PREMATURE_INTERPRETATION}, 1)
+
+
+@pytest.mark.parametrize(
+    ("reply", "pitfall"),
+    [
+        ("Wenn du die Übungen gemacht hättest, wären wir schon weiter.", P.BLAMES_PATIENT),
+        ("Wer dranbleibt, merkt meistens schon nach ein paar Wochen etwas.", P.BLAMES_PATIENT),
+        ("In diesem Ton möchte ich nicht mit Ihnen weiterreden.", P.BLAMES_PATIENT),
+        ("Ich ignoriere dich doch gar nicht.", P.DEFENSIVE),
+        ("Tut mir leid, wenn das so bei dir ankommt.", P.DEFENSIVE),
+    ],
+)
+async def test_german_blame_and_defence_by_structure(
+    judge: RuleJudge, reply: str, pitfall: Pitfall
+) -> None:
+    context = [(Speaker.PATIENT, "Du ignorierst mich total. Du ziehst nur dein Programm durch.")]
+    result = await judged(judge, reply, "de", context=context)
+    assert pitfall in result.pitfalls, reply
+    assert result.rating == 1
+
+
+async def test_german_offer_with_wenn_is_not_blame(judge: RuleJudge) -> None:
+    reply = "Wenn du lieber nicht darüber reden willst, ist das völlig in Ordnung."
+    result = await judged(judge, reply, "de")
+    assert_result(result, {M.VALIDATE_DEFENSE}, set(), 4)
+
+
 # ------------------------------------------------------------------ negation
 
 

@@ -38,6 +38,7 @@ async def test_history_lists_sessions_with_date_persona_and_rating(tmp_path: Pat
 
         await r.tap("☰ Menu")
         await r.tap("📈 My progress")
+        await r.tap("🗂 Past sessions")
         assert r.tg.last_message(USER)["text"].startswith("<b>Your sessions</b> (2, ")
 
 

@@ -64,7 +64,8 @@ async def test_long_polling_serves_a_trainee(tmp_path: Path) -> None:
             {"command": "hint", "description": "A nudge toward a repair move"},
             {"command": "end", "description": "Finish the session and get feedback"},
             {"command": "history", "description": "Your past sessions"},
-            {"command": "learn", "description": "Ruptures and repair in brief"},
+            {"command": "learn", "description": "Learning modules: theory, drills, prompts"},
+            {"command": "progress", "description": "Your learning progress, charted"},
             {"command": "menu", "description": "The main menu"},
             {"command": "help", "description": "What this bot does"},
         ]

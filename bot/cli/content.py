@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli import dryrun as dryrun_cli
 from bot.config import Settings
 from bot.domain.catalog import load_catalog, load_persona, persona_files
 from bot.domain.content import ContentError, Problem, load_model
@@ -24,6 +25,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "preview", help="print a persona's rendered system prompt and opening"
     )
     preview.add_argument("persona_id", metavar="ID")
+    dryrun_cli.add_dryrun_parser(psub)
     personas.set_defaults(handler=run_personas)
 
     rubrics = sub.add_parser("rubrics", help="validate rubric files")
@@ -45,6 +47,8 @@ def _report(problems: list[Problem], checked: int, out: TextIO, err: TextIO) -> 
 
 def run_personas(args: argparse.Namespace, settings: Settings, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    if args.action == "dryrun":
+        return dryrun_cli.run_dryrun(args, settings, out)
     renderer = PromptRenderer(settings.personas_dir / "templates")
     if args.action == "validate":
         paths = args.paths or persona_files(settings.personas_dir)

@@ -1,4 +1,4 @@
-"""`run`: the Telegram bot (long polling)."""
+"""`run` and `webhook`: the Telegram bot (long polling, or a webhook server for replicas)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         ),
     )
     run.set_defaults(handler=run_bot)
+    webhook = sub.add_parser(
+        "webhook",
+        help="run the Telegram bot as a webhook server (replicas; needs WEBHOOK_URL/SECRET)",
+        description=(
+            "Serve Telegram's webhook with aiohttp on WEBHOOK_HOST:WEBHOOK_PORT: updates at the "
+            "path of WEBHOOK_URL (checked against WEBHOOK_SECRET), health at /healthz. Several "
+            "replicas can share DATABASE_URL (PostgreSQL) and REDIS_URL. SIGTERM drains "
+            "in-flight turns for SHUTDOWN_GRACE_SECONDS."
+        ),
+    )
+    webhook.set_defaults(handler=run_webhook_server)
 
 
 def check_token(settings: Settings, err: TextIO) -> bool:
@@ -67,5 +78,43 @@ def run_bot(args: argparse.Namespace, settings: Settings, err: TextIO | None = N
     except TelegramNetworkError as exc:
         where = settings.telegram_api_url or "api.telegram.org"
         print(f"error: cannot reach the Bot API at {where} ({exc.message}).", file=err)
+        return 1
+    return 0
+
+
+ERROR_WEBHOOK = (
+    "error: the webhook needs WEBHOOK_URL (the public https:// address Telegram posts to) and "
+    "WEBHOOK_SECRET (1-256 letters, digits, _ or -); see .env.example."
+)
+
+
+def run_webhook_server(
+    args: argparse.Namespace, settings: Settings, err: TextIO | None = None
+) -> int:
+    err = err or sys.stderr
+    if not check_token(settings, err):
+        return 2
+    if not settings.webhook_url or settings.webhook_secret is None:
+        print(ERROR_WEBHOOK, file=err)
+        return 2
+    if not settings.webhook_url.startswith("https://"):
+        print("error: WEBHOOK_URL must start with https:// (Telegram only posts there).", file=err)
+        return 2
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    from bot.telegram.app import run_webhook
+
+    try:
+        asyncio.run(run_webhook(settings))
+    except TelegramUnauthorizedError:
+        print(ERROR_UNAUTHORIZED, file=err)
+        return 2
+    except TelegramNetworkError as exc:
+        where = settings.telegram_api_url or "api.telegram.org"
+        print(f"error: cannot reach the Bot API at {where} ({exc.message}).", file=err)
+        return 1
+    except OSError as exc:  # the port is taken, or the host is not ours
+        where = f"{settings.webhook_host}:{settings.webhook_port}"
+        print(f"error: cannot listen on {where} ({exc.strerror or exc}).", file=err)
         return 1
     return 0

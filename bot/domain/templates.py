@@ -71,10 +71,8 @@ class PromptRenderer:
     """Renders a persona's system prompt from the shared base and its own template."""
 
     def __init__(self, templates_dir: Path, extra: Mapping[str, str] | None = None) -> None:
-        loaders: list[BaseLoader] = []
-        if extra:
-            loaders.append(DictLoader(dict(extra)))
-        loaders.append(FileSystemLoader(str(templates_dir)))
+        self._extra: dict[str, str] = dict(extra or {})
+        loaders: list[BaseLoader] = [DictLoader(self._extra), FileSystemLoader(str(templates_dir))]
         self._env = BoundedSandbox(
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
@@ -83,6 +81,10 @@ class PromptRenderer:
             lstrip_blocks=True,
         )
         self._env.globals["range"] = _capped_range
+
+    def add_template(self, name: str, source: str) -> None:
+        """Register (or replace) an in-memory template, e.g. one a trainer uploaded."""
+        self._extra[name] = source
 
     def check_source(self, name: str) -> None:
         """Parse a template and refuse shapes the limits cannot bound (deep loops)."""

@@ -13,8 +13,17 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.domain.evaluation import RuptureMoment, TurnEvaluation
-from bot.domain.ids import MoveFamily, Pitfall, RepairStrategy, Speaker
+from bot.domain.ids import MoveFamily, Pitfall, RepairStrategy, RuptureType, Speaker
 from bot.domain.rubric import CriterionId, Rubric
+from bot.judges.cues import (
+    Cues,
+    after_apology,
+    blame,
+    complaint_stems,
+    cues_for,
+    defence,
+    typecast,
+)
 from bot.judges.hints import suggest_next_move
 from bot.judges.lexicon import Lexicon, lexicon_for
 from bot.judges.matching import CompiledCriterion, Hit, compile_rubric, find_all
@@ -86,7 +95,7 @@ class RuleJudge:
         """The synchronous core of `evaluate`."""
         lang = self._language(moment.lang)
         rubric = self._rubrics[lang]
-        findings = self._find(moment, self._compiled[lang], lexicon_for(lang))
+        findings = self._find(moment, self._compiled[lang], lexicon_for(lang), cues_for(lang))
         moves = tuple(m for m in RepairStrategy if m in findings.moves)
         pitfalls = tuple(p for p in Pitfall if p in findings.pitfalls)
         rating = rate(moves, pitfalls)
@@ -116,6 +125,7 @@ class RuleJudge:
         moment: RuptureMoment,
         compiled: Mapping[CriterionId, CompiledCriterion],
         lexicon: Lexicon,
+        cues: Cues,
     ) -> _Findings:
         text = normalise(moment.reply)
         everywhere = sentences(text)
@@ -128,6 +138,7 @@ class RuleJudge:
         pitfall_hits: dict[Pitfall, list[Hit]] = {
             p: find_all(compiled[p], everywhere, lexicon) for p in Pitfall
         }
+        _structural_cues(moment, everywhere, compiled, lexicon, cues, move_hits, pitfall_hits)
         _take_back(move_hits, pitfall_hits, lexicon)
         opening_at = {h.sentence.start for m in _OPENING for h in move_hits[m]}
         explored_before = self._explored_before(moment, compiled, lexicon)
@@ -198,6 +209,61 @@ class RuleJudge:
             if any(find_all(compiled[m], said, lexicon) for m in _OPENING):
                 return True
         return False
+
+
+def _structural_cues(
+    moment: RuptureMoment,
+    everywhere: list[Sentence],
+    compiled: Mapping[CriterionId, CompiledCriterion],
+    lexicon: Lexicon,
+    cues: Cues,
+    move_hits: Mapping[RepairStrategy, list[Hit]],
+    pitfall_hits: Mapping[Pitfall, list[Hit]],
+) -> None:
+    """Pitfalls found by their structure (`bot.judges.cues`), not by a listed phrase.
+
+    The criterion's counter-patterns still apply ("it's okay that you...", a reflection of
+    the patient's words). A denial or an apology in a sentence that also owns or clarifies
+    something is left to the indicators: "I didn't check with you" is an admission.
+    """
+    complaint: set[str] = set()
+    if moment.rupture is not RuptureType.WITHDRAWAL:
+        # contradicting a withdrawn patient's self-view is reassurance, not self-defence
+        complaint = complaint_stems(_last_patient_turn(moment), cues, lexicon)
+    owning = {
+        h.sentence.start
+        for m in (RepairStrategy.ACKNOWLEDGE_CONTRIBUTION, RepairStrategy.CLARIFY_MISUNDERSTANDING)
+        for h in move_hits[m]
+    }
+    moving = {h.sentence.start for hits in move_hits.values() for h in hits}
+
+    def add(pitfall: Pitfall, sentence: Sentence, span: tuple[int, int] | None) -> None:
+        if span is not None and not any(
+            p.search(sentence.text) for p in compiled[pitfall].counter_patterns
+        ):
+            pitfall_hits[pitfall].append(
+                Hit(pitfall, sentence, sentence.start + span[0], sentence.start + span[1])
+            )
+
+    for sentence in everywhere:
+        add(Pitfall.BLAMES_PATIENT, sentence, blame(sentence, cues, lexicon))
+        add(_PREMATURE, sentence, typecast(sentence, cues))
+        if sentence.start not in owning:
+            add(Pitfall.DEFENSIVE, sentence, defence(sentence, cues, lexicon, complaint))
+    for apology, sentence in after_apology(everywhere, cues):
+        if sentence.start not in moving:
+            # "I'm sorry. But ...": the contrast takes the apology back, as "but" does within
+            # a sentence, so the apology no longer counts as owning anything
+            add(Pitfall.DEFENSIVE, sentence, (0, len(sentence.text)))
+            for move in _ATTUNING:
+                move_hits[move][:] = [h for h in move_hits[move] if h.sentence != apology]
+
+
+def _last_patient_turn(moment: RuptureMoment) -> str:
+    for utterance in reversed(moment.context):
+        if utterance.speaker is Speaker.PATIENT:
+            return normalise(utterance.text)
+    return ""
 
 
 def _sounds_like_a_link(sentence: str, lexicon: Lexicon) -> bool:

@@ -33,6 +33,7 @@ class UserRecord(BaseModel):
     external_id: str
     consented: bool = False
     language: str | None = None
+    active: bool = Field(default=True, description="False once they blocked the bot")
     created_at: datetime
 
 

@@ -9,11 +9,14 @@ loses nothing: `resume` finishes whatever a stored session still owes.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from bot.domain.catalog import Catalog
 from bot.domain.engine import PatientEngine, PatientTurnRequest
@@ -23,6 +26,7 @@ from bot.domain.ids import RuptureType, Speaker
 from bot.domain.persona import Persona
 from bot.domain.safety import CrisisDetector
 from bot.domain.state import PatientState, advance, initial_state
+from bot.practice.limits import LimitReached, UsageLimits
 from bot.practice.records import (
     EndReason,
     SessionRecord,
@@ -30,10 +34,24 @@ from bot.practice.records import (
     SessionSummary,
     TurnRecord,
 )
-from bot.practice.store import PracticeStore
+from bot.practice.store import PracticeStore, TurnExists
 
 MAX_REPLY_CHARS = 2000
 CONTEXT_UTTERANCES = 6
+#: C0 controls (but tab and newline) and DEL: invisible, and PostgreSQL refuses NUL
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: tries to store a reply when another process took the same turn index first
+APPEND_ATTEMPTS = 3
+
+
+class PersonaSource(Protocol):
+    """Personas beyond the shared catalogue (trainer-authored), resolved by id and per user."""
+
+    def persona(self, persona_id: str) -> Persona | None: ...
+
+    async def visible(self, user_id: int) -> list[Persona]:
+        """The extra personas this user may start a session with."""
+        ...
 
 
 class PracticeError(Exception):
@@ -73,6 +91,8 @@ class PracticeService:
     patient: PatientEngine
     judge: Judge
     crisis: CrisisDetector
+    limits: UsageLimits | None = None
+    persona_source: PersonaSource | None = None
     _locks: defaultdict[int, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock), repr=False
     )
@@ -88,8 +108,19 @@ class PracticeService:
         order = list(RuptureType)
         return sorted(found, key=lambda p: (order.index(p.rupture_type), p.difficulty, p.title))
 
+    async def personas_for(self, user_id: int, rupture: RuptureType | None = None) -> list[Persona]:
+        """The catalogue plus the personas of the user's cohorts (`persona_source`)."""
+        found = self.personas(rupture)
+        if self.persona_source is not None:
+            extra = await self.persona_source.visible(user_id)
+            found += [p for p in extra if rupture is None or p.rupture_type is rupture]
+        order = list(RuptureType)
+        return sorted(found, key=lambda p: (order.index(p.rupture_type), p.difficulty, p.title))
+
     def persona(self, persona_id: str) -> Persona:
         persona = self.catalog.persona(persona_id)
+        if persona is None and self.persona_source is not None:
+            persona = self.persona_source.persona(persona_id)
         if persona is None:
             raise PracticeError("unknown_persona", f"There is no persona called {persona_id!r}.")
         return persona
@@ -98,6 +129,13 @@ class PracticeService:
 
     async def start(self, user_id: int, persona_id: str, seed: int | None = None) -> SessionView:
         persona = self.persona(persona_id)
+        source = self.persona_source
+        if (
+            source is not None
+            and self.catalog.persona(persona_id) is None
+            and persona.id not in {p.id for p in await source.visible(user_id)}
+        ):
+            raise PracticeError("unknown_persona", f"There is no persona called {persona_id!r}.")
         async with self._locks[user_id]:
             await self._abandon_active(user_id)
             seed = secrets.randbelow(2**31) if seed is None else seed
@@ -122,7 +160,7 @@ class PracticeService:
 
     async def reply(self, user_id: int, text: str) -> TurnOutcome:
         """Take one trainee reply: evaluate it, move the patient, get the patient's answer."""
-        text = text.strip()
+        text = _CONTROL_CHARS.sub("", text).strip()
         async with self._locks[user_id]:
             session = await self._require_active(user_id)
             persona = self.persona(session.persona_id)
@@ -145,15 +183,17 @@ class PracticeService:
                     f"{MAX_REPLY_CHARS}, as you would speak in a session. Nothing was lost: "
                     "the patient is still waiting for your answer.",
                 )
-            session, recovered = await self._complete_pending(session, persona)
-            if session.status is SessionStatus.FINISHED:
-                raise PracticeError("finished", "This session has already ended.")
-            index = len(session.turns)
-            await self.store.append_turn(
-                session.id,
-                TurnRecord(index=index, speaker=Speaker.TRAINEE, text=text, created_at=_now()),
-            )
-            session = await self._load(session.id)
+            last = session.turns[-1] if session.turns else None
+            if last is not None and last.speaker is Speaker.TRAINEE and last.text == text:
+                # The same reply again while it still awaits the patient: a redelivery after
+                # a crash or a shutdown hand-back. Finish it once instead of storing it twice.
+                return (await self._finish_turn(session, persona))[1]
+            if self.limits is not None:
+                try:
+                    await self.limits.check(self.store, user_id, _now())
+                except LimitReached as exc:
+                    raise PracticeError(exc.code, str(exc)) from None
+            session, recovered = await self._append_reply(session, persona, text)
             session, outcome = await self._finish_turn(session, persona)
         if recovered:
             outcome = TurnOutcome(**{**outcome.__dict__, "recovered_lines": recovered})
@@ -247,6 +287,34 @@ class PracticeService:
         if active is not None:
             await self._finish(active, self.persona(active.persona_id), EndReason.ABANDONED)
 
+    async def _append_reply(
+        self, session: SessionRecord, persona: Persona, text: str
+    ) -> tuple[SessionRecord, tuple[str, ...]]:
+        """Store the trainee's reply at the next index, after whatever the session still owes.
+
+        Another process (a second replica without shared isolation) may take the same index
+        first; the unique (session, index) key refuses the duplicate, and the reply goes in
+        after that process's turn instead of being lost or stored twice.
+        """
+        recovered: tuple[str, ...] = ()
+        for attempt in range(APPEND_ATTEMPTS):
+            session, owed = await self._complete_pending(session, persona)
+            recovered += owed
+            if session.status is SessionStatus.FINISHED:
+                raise PracticeError("finished", "This session has already ended.")
+            turn = TurnRecord(
+                index=len(session.turns), speaker=Speaker.TRAINEE, text=text, created_at=_now()
+            )
+            try:
+                await self.store.append_turn(session.id, turn)
+            except TurnExists:
+                if attempt == APPEND_ATTEMPTS - 1:
+                    raise
+                session = await self._load(session.id)
+                continue
+            return await self._load(session.id), recovered
+        raise AssertionError("unreachable")
+
     async def _complete_pending(
         self, session: SessionRecord, persona: Persona
     ) -> tuple[SessionRecord, tuple[str, ...]]:
@@ -282,19 +350,24 @@ class PracticeService:
                 seed=session.seed,
             )
         )
-        await self.store.append_turn(
-            session.id,
-            TurnRecord(
-                index=trainee.index + 1,
-                speaker=Speaker.PATIENT,
-                text=reply.text,
-                created_at=_now(),
-                state=state,
-                usage=reply.usage,
-                engine=reply.engine,
-            ),
-        )
+        # If another process answered this reply first, its answer is the one kept.
+        with suppress(TurnExists):
+            await self.store.append_turn(
+                session.id,
+                TurnRecord(
+                    index=trainee.index + 1,
+                    speaker=Speaker.PATIENT,
+                    text=reply.text,
+                    created_at=_now(),
+                    state=state,
+                    usage=reply.usage,
+                    engine=reply.engine,
+                ),
+            )
         session = await self._load(session.id)
+        answer = session.turns[trainee.index + 1]
+        reply = reply.model_copy(update={"text": answer.text})
+        state = answer.state or state
         end_reason = None
         if state.resolved:
             end_reason = EndReason.RESOLVED

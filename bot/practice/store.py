@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.domain.evaluation import TokenUsage, TurnEvaluation
@@ -25,6 +26,18 @@ class PracticeStore(Protocol):
         ...
 
     async def set_consent(self, user_id: int, consented: bool) -> None: ...
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        """Mark a user unreachable (they blocked the bot) or reachable again; data is kept."""
+        ...
+
+    async def count_trainee_turns(self, user_id: int, since: datetime) -> int:
+        """Trainee replies stored for the user since `since` (for rate limits and quotas)."""
+        ...
+
+    async def purge_finished_sessions(self, before: datetime) -> int:
+        """Delete finished sessions (and their turns) that ended before `before`; the count."""
+        ...
 
     async def create_session(
         self,

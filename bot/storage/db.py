@@ -6,6 +6,7 @@ several writers queue politely instead of failing with "database is locked".
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,6 +21,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 BUSY_TIMEOUT_MS: Final = 5000
+
+# aiosqlite logs every statement with its parameters (trainee text) at DEBUG; transcript
+# text must stay out of the logs even when LOG_LEVEL=DEBUG.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 #: execution option naming the SQLite BEGIN mode; writes default to IMMEDIATE
 SQLITE_BEGIN: Final = "sqlite_begin"
 _BEGIN_MODES: Final = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})

@@ -24,8 +24,8 @@ from bot.practice.records import (
     UserRecord,
 )
 from bot.practice.store import TurnExists
-from bot.storage.db import read_sessions, write_sessions
 from bot.storage.cohort_repository import export_cohorts
+from bot.storage.db import read_sessions, write_sessions
 from bot.storage.learning_repository import export_learning
 from bot.storage.tables import PracticeSession, Turn, User, utcnow
 

@@ -296,9 +296,7 @@ class SessionShareRow(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("practice_sessions.id", ondelete="CASCADE")
-    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("practice_sessions.id", ondelete="CASCADE"))
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     pseudonym: Mapped[str] = mapped_column(String(60))
@@ -376,3 +374,17 @@ class ReviewPollRow(Base):
     correct_option: Mapped[int | None]
     counts: Mapped[list[int]] = mapped_column(JSON_DOCUMENT)
     closed: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class QuizPollRow(Base):
+    """A drill posted as a quiz poll in a group: poll answers name only the poll id."""
+
+    __tablename__ = "learning_quiz_polls"
+    __table_args__ = (Index("ix_learning_quiz_polls_chat_id_drill_id", "chat_id", "drill_id"),)
+
+    poll_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    drill_id: Mapped[str] = mapped_column(String(64))
+    option_ids: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,7 @@ workflow data, which aiogram hands to every handler that names them as parameter
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot, Dispatcher, F, Router
@@ -15,11 +16,20 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.types import BotCommand
 
+from bot.cohort_wiring import Cohorts
 from bot.config import Settings
+from bot.learning import LearningService
+from bot.learning.quiz_polls import QuizPollStore
 from bot.practice.service import PracticeService
+from bot.telegram.delivery import RetryAfterMiddleware
 from bot.telegram.identity import ConsentGate
+from bot.telegram.response_models import PinResponseModels
+from bot.telegram.routers import cohorts as cohort_routers
 from bot.telegram.routers import errors, fallback, feedback, history, media, practice, start
+from bot.telegram.routers import learning as learning_routers
+from bot.telegram.routers import privacy as privacy_router
 from bot.telegram.routers.media import Transcriber
+from bot.telegram.runtime import Runtime, keep_purging, open_runtime, turn_budget_s
 from bot.telegram.texts import UiTexts, load_texts
 from bot.wiring import App, open_app
 
@@ -35,14 +45,23 @@ def create_bot(settings: Settings) -> Bot:
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(
+    bot = Bot(
         token=settings.telegram_bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+    bot.session.middleware(RetryAfterMiddleware())
+    bot.session.middleware(PinResponseModels())
+    return bot
 
 
-def private_chats(practice_service: PracticeService, texts: UiTexts) -> Router:
+def private_chats(
+    practice_service: PracticeService,
+    texts: UiTexts,
+    cohorts: Cohorts | None = None,
+    *,
+    with_learning: bool = False,
+) -> Router:
     """The trainee's practice in a private chat, behind the consent gate."""
     door = Router(name="private")
     door.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -50,12 +69,17 @@ def private_chats(practice_service: PracticeService, texts: UiTexts) -> Router:
     gate = ConsentGate(practice_service.store, texts)
     door.message.outer_middleware(gate)
     door.callback_query.outer_middleware(gate)
+    if cohorts is not None:
+        door.include_router(cohort_routers.private_router())
+    if with_learning:
+        door.include_router(learning_routers.private_router())
     door.include_routers(
         start.create_router(),
         practice.create_router(),
         feedback.create_router(),
         history.create_router(),
         media.create_router(),
+        privacy_router.create_router(),
         fallback.create_router(),
     )
     return door
@@ -67,15 +91,33 @@ def create_dispatcher(
     texts: UiTexts,
     transcriber: Transcriber | None = None,
     session_seed: int | None = None,
+    runtime: Runtime | None = None,
+    cohorts: Cohorts | None = None,
+    learning: LearningService | None = None,
+    quiz_polls: QuizPollStore | None = None,
 ) -> Dispatcher:
-    """`session_seed` fixes the scripted patient's choices (tests); None means random."""
-    dp = Dispatcher(
+    """`session_seed` fixes the scripted patient's choices (tests); None means random.
+
+    `runtime` holds what replicas share (Redis) or one process keeps (the default, memory).
+    Without `learning` (no curriculum loaded), /learn shows the short primer instead.
+    """
+    dp = (runtime or Runtime.in_memory()).dispatcher(
         practice=practice,
         texts=texts,
         transcriber=transcriber,
         session_seed=session_seed,
+        cohorts=cohorts,
+        learning=learning,
+        quiz_polls=quiz_polls,
     )
-    dp.include_routers(errors.create_router(), private_chats(practice, texts))
+    dp.include_routers(
+        errors.create_router(),
+        private_chats(practice, texts, cohorts, with_learning=learning is not None),
+    )
+    if cohorts is not None:
+        dp.include_router(cohort_routers.group_router())
+    if learning is not None and quiz_polls is not None:
+        dp.include_router(learning_routers.group_router())
     return dp
 
 
@@ -90,17 +132,39 @@ async def set_commands(bot: Bot, texts: UiTexts) -> None:
     await bot.set_my_commands(bot_commands(texts))
 
 
-def app_dispatcher(app: App, texts: UiTexts) -> Dispatcher:
-    """The dispatcher for a running app: wired to it, and announcing itself at start-up."""
-    dp = create_dispatcher(practice=app.practice, texts=texts, transcriber=app.transcriber)
+def app_dispatcher(
+    app: App, texts: UiTexts, runtime: Runtime | None = None, *, webhook: bool = False
+) -> Dispatcher:
+    """The dispatcher for a running app: wired to it, and announcing itself at start-up.
+
+    At shutdown it waits for in-flight turns (`SHUTDOWN_GRACE_SECONDS`) before anything
+    they need is closed; with `RETENTION_DAYS` it purges old sessions while it runs.
+    """
+    runtime = runtime or Runtime.in_memory()
+    dp = create_dispatcher(
+        practice=app.practice,
+        texts=texts,
+        transcriber=app.transcriber,
+        runtime=runtime,
+        cohorts=app.cohorts,
+        learning=app.learning,
+        quiz_polls=app.quiz_polls,
+    )
 
     async def on_startup(bot: Bot) -> None:
-        await bot.delete_webhook(drop_pending_updates=False)
+        if not webhook:
+            await bot.delete_webhook(drop_pending_updates=False)
         await set_commands(bot, texts)
         me = await bot.get_me()
         log.info("Rupture Coach is running as @%s", me.username)
 
+    async def on_shutdown() -> None:
+        await runtime.in_flight.drain(app.settings.shutdown_grace_seconds)
+
     dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    if app.settings.retention_days:
+        keep_purging(dp, app.store, app.settings.retention_days)
     return dp
 
 
@@ -108,6 +172,29 @@ async def run_polling(settings: Settings) -> None:
     """Serve until interrupted. Sessions live in the database, so a restart loses nothing."""
     texts = load_texts(settings.content_dir)
     async with open_app(settings) as app:
-        bot = create_bot(settings)
-        dp = app_dispatcher(app, texts)
-        await dp.start_polling(bot, polling_timeout=POLLING_TIMEOUT_S)
+        runtime = open_runtime(settings.redis_url, turn_budget_s=turn_budget_s(settings))
+        try:
+            bot = create_bot(settings)
+            dp = app_dispatcher(app, texts, runtime)
+            await dp.start_polling(bot, polling_timeout=POLLING_TIMEOUT_S)
+        finally:
+            await runtime.close()
+
+
+async def run_webhook(settings: Settings) -> None:
+    """Serve Telegram's webhook until SIGTERM/SIGINT (see `bot.telegram.webhook`)."""
+    from bot.telegram.webhook import serve_webhook, stop_on_signals
+
+    texts = load_texts(settings.content_dir)
+    async with open_app(settings) as app:
+        runtime = open_runtime(settings.redis_url, turn_budget_s=turn_budget_s(settings))
+        try:
+            bot = create_bot(settings)
+            dp = app_dispatcher(app, texts, runtime, webhook=True)
+            stop = asyncio.Event()
+            stop_on_signals(stop)
+            await serve_webhook(
+                dp, bot, store=app.store, runtime=runtime, settings=settings, stop=stop
+            )
+        finally:
+            await runtime.close()

@@ -27,6 +27,7 @@ class MenuItem(StrEnum):
     PRACTISE = "practise"
     LEARN = "learn"
     PROGRESS = "progress"
+    HISTORY = "history"
     HELP = "help"
 
 
@@ -68,6 +69,12 @@ class WhatIfCb(CallbackData, prefix="w"):
 class ReplayCb(CallbackData, prefix="t"):
     session: int = Field(ge=1, le=MAX_ID)
     turn: int = Field(ge=1, le=1000)
+
+
+class ForgetCb(CallbackData, prefix="d"):
+    """The answer to /forget's "delete everything?" question."""
+
+    answer: ConsentAnswer
 
 
 class HistoryCb(CallbackData, prefix="h"):

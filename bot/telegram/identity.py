@@ -79,6 +79,9 @@ class ConsentGate(BaseMiddleware):
             data["trainee"] = None
             return await handler(event, data)
         trainee = await find_trainee(self.store, user.id)
+        if trainee is not None and not trainee.active:  # they unblocked the bot
+            await self.store.set_active(trainee.id, True)
+            trainee = trainee.model_copy(update={"active": True})
         data["trainee"] = trainee
         if trainee is None and not _is_open(event):
             if isinstance(event, CallbackQuery):

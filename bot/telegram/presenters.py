@@ -134,6 +134,8 @@ async def show_outcome(
             await send_long(bot, chat_id, patient_line(texts, persona, line))
     if outcome.patient_line:
         await send_long(bot, chat_id, patient_line(texts, persona, outcome.patient_line))
+    if outcome.fell_back:
+        await bot.send_message(chat_id, texts.model_fallback)
     if outcome.feedback is not None:
         await send_feedback(
             bot, chat_id, practice, texts, outcome.session_id, persona, outcome.feedback

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.content import load_model
+from bot.telegram.cohort_texts import CohortTexts
+from bot.telegram.learn_texts import LearnTexts
 
 TEXTS_FILE = "telegram.en.yaml"
 
@@ -22,6 +24,7 @@ class CommandTexts(_Texts):
     end: str
     history: str
     learn: str
+    progress: str
     menu: str
     help: str
 
@@ -43,6 +46,8 @@ class ButtonTexts(_Texts):
     menu: str
     feedback: str
     transcript: str
+    forget_confirm: str
+    forget_cancel: str
 
 
 class EndTexts(_Texts):
@@ -108,6 +113,13 @@ class UiTexts(_Texts):
     unknown_command: str
     button_refused: str
     error: str
+    cohorts: CohortTexts
+    learning: LearnTexts
+    model_fallback: str
+    mydata_caption: str
+    forget_question: str
+    forget_done: str
+    forget_kept: str
 
     def ended(self, reason: str) -> str:
         return str(getattr(self.session_ended, reason, self.session_ended.ended_by_trainee))

@@ -126,6 +126,7 @@ class RecordedRequest:
     body: dict[str, Any]
     headers: dict[str, str]
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
 
 
 Responder = Callable[[RecordedRequest], FakeReply | None]
@@ -153,8 +154,11 @@ class FakeOpenAI:
         default_line: str = DEFAULT_LINE,
         default_transcript: str = DEFAULT_TRANSCRIPT,
         responder: Responder | None = None,
+        latency_s: float = 0.0,
     ) -> None:
+        """`latency_s` is added to every answer's delay: a model at a fixed latency."""
         self.default_line = default_line
+        self.latency_s = latency_s
         self.default_transcript = default_transcript
         self.responder = responder
         self.requests: list[RecordedRequest] = []
@@ -233,9 +237,10 @@ class FakeOpenAI:
         return None
 
     async def _wait(self, reply: FakeReply) -> None:
-        if reply.delay_s > 0:
+        delay = reply.delay_s + self.latency_s
+        if delay > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), timeout=reply.delay_s)
+                await asyncio.wait_for(self._closing.wait(), timeout=delay)
 
     def _error(self, reply: FakeReply) -> web.Response:
         body = {

@@ -52,6 +52,8 @@ STRING_FIELDS = frozenset(
         "inline_message_id",
         "secret_token",
         "business_connection_id",
+        "question",
+        "explanation",
     }
 )
 
@@ -112,6 +114,8 @@ class FakeTelegram:
         self.chats: dict[int, list[dict[str, Any]]] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
         self.commands: list[dict[str, Any]] = []
+        self.polls: dict[str, dict[str, Any]] = {}
+        self._poll_ids = itertools.count(1)
         self._failures: dict[str, list[ApiError]] = {}
         self._pending: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
@@ -202,8 +206,21 @@ class FakeTelegram:
 
     # --- scripting the API ----------------------------------------------------------
 
-    def fail_next(self, method: str, status: int = 400, description: str = "Bad Request") -> None:
-        self._failures.setdefault(method.lower(), []).append(ApiError(status, description))
+    def fail_next(
+        self,
+        method: str,
+        status: int = 400,
+        description: str = "Bad Request",
+        *,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer the next call of `method` with an error; status 0 drops the connection.
+
+        `retry_after` adds ``parameters.retry_after``, as Telegram's 429 flood control does.
+        """
+        self._failures.setdefault(method.lower(), []).append(
+            ApiError(status, description, retry_after)
+        )
 
     def add_file(self, file_id: str, content: bytes, path: str | None = None) -> None:
         """Make `getFile(file_id)` and the download URL serve `content`."""
@@ -265,6 +282,48 @@ class FakeTelegram:
                 "file_size": len(audio),
             },
         )
+
+    @staticmethod
+    def group_chat(chat_id: int, title: str = "Supervision group") -> dict[str, Any]:
+        return {"id": chat_id, "type": "supergroup", "title": title}
+
+    def document(
+        self, user_id: int, content: bytes, file_name: str, *, file_id: str | None = None
+    ) -> dict[str, Any]:
+        """A file the user sends; the fake serves it through getFile and the download path."""
+        file_id = file_id or f"doc-{next(self._message_ids)}"
+        self.add_file(file_id, content, path=f"documents/{file_id}")
+        return self._incoming(
+            user_id,
+            None,
+            document={
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_name": file_name,
+                "file_size": len(content),
+            },
+        )
+
+    def vote(self, poll_id: str, counts: list[int]) -> dict[str, Any]:
+        """Votes arrive: set a poll's counts and return the `poll` update Telegram sends."""
+        poll = self.polls[poll_id]
+        for option, count in zip(poll["options"], counts, strict=True):
+            option["voter_count"] = count
+        poll["total_voter_count"] = sum(counts)
+        return {"update_id": next(self._update_ids), "poll": json.loads(json.dumps(poll))}
+
+    def poll_answer(self, poll_id: str, user_id: int, option_ids: list[int]) -> dict[str, Any]:
+        """A user's vote in a non-anonymous poll: the `poll_answer` update Telegram sends."""
+        options = self.polls[poll_id]["options"]
+        return {
+            "update_id": next(self._update_ids),
+            "poll_answer": {
+                "poll_id": poll_id,
+                "user": self.user(user_id),
+                "option_ids": option_ids,
+                "option_persistent_ids": [options[i]["persistent_id"] for i in option_ids],
+            },
+        }
 
     def sticker(self, user_id: int) -> dict[str, Any]:
         return self._incoming(
@@ -371,10 +430,18 @@ class FakeTelegram:
         failures = self._failures.get(method.lower())
         if failures:
             error = failures.pop(0)
-            return web.json_response(
-                {"ok": False, "error_code": error.status, "description": error.description},
-                status=error.status,
-            )
+            if error.status == 0:
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=500)
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.status,
+                "description": error.description,
+            }
+            if error.retry_after is not None:
+                body["parameters"] = {"retry_after": error.retry_after}
+            return web.json_response(body, status=error.status)
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             return self._reply(True)
@@ -499,6 +566,49 @@ class FakeTelegram:
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         return message
+
+    async def _m_sendpoll(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        poll_id = f"poll-{next(self._poll_ids)}"
+        options = [
+            {
+                "text": o if isinstance(o, str) else o["text"],
+                "voter_count": 0,
+                "persistent_id": str(i),
+            }
+            for i, o in enumerate(params["options"])
+        ]
+        poll: dict[str, Any] = {
+            "id": poll_id,
+            "question": params["question"],
+            "options": options,
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": params.get("is_anonymous", True),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+        if params.get("correct_option_ids") is not None:
+            poll["correct_option_ids"] = params["correct_option_ids"]
+        if params.get("explanation"):
+            poll["explanation"] = params["explanation"]
+        self.polls[poll_id] = poll
+        return self._store(params["chat_id"], poll=poll, reply_markup=params.get("reply_markup"))
+
+    async def _m_stoppoll(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        message = self._find(params["chat_id"], params["message_id"])
+        if message is None or "poll" not in message:
+            return True
+        message["poll"]["is_closed"] = True
+        return message["poll"]
+
+    async def _m_deletemessage(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        chat = self.chats.get(int(params["chat_id"]), [])
+        self.chats[int(params["chat_id"])] = [
+            m for m in chat if m["message_id"] != int(params["message_id"])
+        ]
+        return True
 
     async def _m_getfile(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
         file_id = str(params["file_id"])

@@ -1,5 +1,6 @@
-"""Errors: a `PracticeError` is shown as it is (its text is user-safe); anything else is
-logged without message content and answered with a generic apology, never a traceback."""
+"""Errors: a `PracticeError` or `LearningError` is shown as it is (its text is user-safe);
+anything else is logged without message content and answered with a generic apology, never
+a traceback."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import logging
 import traceback
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
-from bot.practice.service import PracticeError
+from bot.learning.service import LearningError
+from bot.practice.service import PracticeError, PracticeService
 from bot.telegram.formatting import esc
+from bot.telegram.identity import CHANNEL
 from bot.telegram.texts import UiTexts
 
 log = logging.getLogger(__name__)
@@ -43,7 +46,16 @@ async def tell(event: ErrorEvent, bot: Bot, text: str) -> None:
 def create_router() -> Router:
     router = Router(name="errors")
 
-    @router.error(ExceptionTypeFilter(PracticeError))
+    @router.error(ExceptionTypeFilter(TelegramForbiddenError))
+    async def blocked(event: ErrorEvent, practice: PracticeService) -> None:
+        """They blocked the bot: mark them inactive (data kept) and don't write again."""
+        sender = getattr(event.update.event, "from_user", None)
+        user = await practice.store.find_user(CHANNEL, str(sender.id)) if sender else None
+        if user is not None:
+            await practice.store.set_active(user.id, False)
+        log.info("update %s: the user blocked the bot; marked inactive", event.update.update_id)
+
+    @router.error(ExceptionTypeFilter(PracticeError, LearningError))
     async def practice_error(event: ErrorEvent, bot: Bot) -> None:
         await tell(event, bot, str(event.exception))
 

@@ -6,11 +6,13 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.cohort_wiring import Cohorts
 from bot.domain.ids import Speaker
 from bot.practice.records import SessionStatus, UserRecord
 from bot.practice.service import PracticeService
 from bot.telegram import keyboards
 from bot.telegram.callbacks import HistoryCb, HistoryView, MenuCb, MenuItem
+from bot.telegram.cohort_views import share_export_rows
 from bot.telegram.formatting import fill, rating_label, transcript_text
 from bot.telegram.presenters import send_feedback, show
 from bot.telegram.texts import UiTexts
@@ -50,7 +52,7 @@ def create_router() -> Router:
         text, markup = await _overview(practice, texts, trainee)
         await message.answer(text, reply_markup=markup)
 
-    @router.callback_query(MenuCb.filter(F.item == MenuItem.PROGRESS))
+    @router.callback_query(MenuCb.filter(F.item.in_({MenuItem.PROGRESS, MenuItem.HISTORY})))
     async def progress_button(
         callback: CallbackQuery,
         bot: Bot,
@@ -70,6 +72,7 @@ def create_router() -> Router:
         practice: PracticeService,
         texts: UiTexts,
         trainee: UserRecord,
+        cohorts: Cohorts | None = None,
     ) -> None:
         session = await practice.owned_session(trainee.id, callback_data.session)
         if callback.message is None:
@@ -94,6 +97,11 @@ def create_router() -> Router:
             return
         replies = sum(1 for t in session.turns if t.speaker is Speaker.TRAINEE)
         finished = session.status is SessionStatus.FINISHED
+        markup = keyboards.history_item(
+            texts, session.id, finished=finished, replayable=replies > 0
+        )
+        if finished and cohorts is not None:
+            markup.inline_keyboard.extend(share_export_rows(texts, session.id))
         await bot.send_message(
             chat_id,
             fill(
@@ -103,9 +111,7 @@ def create_router() -> Router:
                 turns=replies,
                 rating=rating_label(texts, session.status, session.resolution_rating),
             ),
-            reply_markup=keyboards.history_item(
-                texts, session.id, finished=finished, replayable=replies > 0
-            ),
+            reply_markup=markup,
         )
 
     return router

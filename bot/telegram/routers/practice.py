@@ -9,12 +9,14 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.cohort_wiring import Cohorts
 from bot.domain.ids import RuptureType
 from bot.domain.persona import Persona
 from bot.practice.records import UserRecord
 from bot.practice.service import PracticeService
 from bot.telegram import keyboards
 from bot.telegram.callbacks import MenuCb, MenuItem, PersonaCb, RuptureCb, RuptureChoice
+from bot.telegram.cohort_views import practise_screen
 from bot.telegram.formatting import fill, patient_line, persona_cards, session_header
 from bot.telegram.presenters import drop_keyboard, send_feedback, show, take_reply, typing
 from bot.telegram.texts import UiTexts
@@ -43,13 +45,23 @@ def create_router() -> Router:
     router = Router(name="practice")
 
     @router.message(Command("practice"))
-    async def practice_command(message: Message, texts: UiTexts) -> None:
-        await message.answer(texts.choose_rupture, reply_markup=keyboards.rupture_types(texts))
+    async def practice_command(
+        message: Message, texts: UiTexts, trainee: UserRecord, cohorts: Cohorts | None = None
+    ) -> None:
+        text, markup = await practise_screen(texts, trainee.id, cohorts)
+        await message.answer(text, reply_markup=markup)
 
     @router.callback_query(MenuCb.filter(F.item == MenuItem.PRACTISE))
-    async def practise_button(callback: CallbackQuery, bot: Bot, texts: UiTexts) -> None:
+    async def practise_button(
+        callback: CallbackQuery,
+        bot: Bot,
+        texts: UiTexts,
+        trainee: UserRecord,
+        cohorts: Cohorts | None = None,
+    ) -> None:
         await callback.answer()
-        await show(bot, callback, texts.choose_rupture, keyboards.rupture_types(texts))
+        text, markup = await practise_screen(texts, trainee.id, cohorts)
+        await show(bot, callback, text, markup)
 
     @router.callback_query(RuptureCb.filter())
     async def rupture_chosen(
@@ -73,7 +85,7 @@ def create_router() -> Router:
                 bot, callback.message.chat.id, practice, texts, trainee, persona, session_seed
             )
             return
-        personas = practice.personas(RuptureType(callback_data.kind.value))
+        personas = await practice.personas_for(trainee.id, RuptureType(callback_data.kind.value))
         if not personas:
             await show(bot, callback, texts.no_personas, keyboards.rupture_types(texts))
             return

@@ -1,0 +1,1 @@
+"""Benchmarks: the bot's own cost next to aiogram's echo floor (`python -m benchmarks.bench`)."""

@@ -1,0 +1,65 @@
+"""Per-user limits on practice replies: a rate per minute and a quota per UTC day.
+
+Each practice reply costs a judge and a patient model call, so these limits are what
+keeps one flooding user (or a stuck script) from spending everyone's model budget.
+The counts come from the stored turns, not from process memory, so every replica
+enforces the same limits and a restart does not reset them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Protocol
+
+WINDOW = timedelta(minutes=1)
+
+
+class ReplyCounter(Protocol):
+    async def count_trainee_turns(self, user_id: int, since: datetime) -> int: ...
+
+
+class LimitReached(Exception):
+    """The user has to wait; the message says how long and that nothing was lost."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class UsageLimits:
+    """`per_minute` and `per_day` count practice replies; 0 switches a limit off."""
+
+    per_minute: int = 0
+    per_day: int = 0
+
+    async def check(self, store: ReplyCounter, user_id: int, now: datetime) -> None:
+        """Raise `LimitReached` if one more reply now would exceed a limit."""
+        if self.per_minute and await store.count_trainee_turns(user_id, now - WINDOW) >= (
+            self.per_minute
+        ):
+            raise LimitReached(
+                "rate_limited",
+                f"You're replying very fast ({self.per_minute} replies within a minute). "
+                "Take a breath and send this reply again in a minute; it wasn't stored, "
+                "and the patient is still waiting for it.",
+            )
+        if not self.per_day:
+            return
+        midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+        if await store.count_trainee_turns(user_id, midnight) >= self.per_day:
+            raise LimitReached(
+                "daily_quota",
+                f"You've reached today's limit of {self.per_day} practice replies. It resets "
+                f"at midnight UTC, {_until(midnight + timedelta(days=1) - now)} from now. Your "
+                "session is saved: carry on tomorrow, or send /end for feedback now.",
+            )
+
+
+def _until(left: timedelta) -> str:
+    minutes = max(1, int(left.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
