@@ -44,8 +44,9 @@ HELDOUT_PERCENT = 35
 #: The issue's targets for the held-out part (pitfall recall >= 0.8 is not reached: REPORT.md).
 TARGET_MACRO_F1 = 0.75
 TARGET_KAPPA = 0.6
-#: Guard against regressions: what the rule judge reaches on held-out pitfalls (0.766),
-#: below the issue's 0.8, which is not reached by the rules (see the report).
+#: Guard against regressions: the rule judge reaches 0.787 on held-out pitfalls (0.766 before
+#: the structural cues of 2026-11-26), below the issue's 0.8, which the rules do not reach
+#: (see the report); the guard stays at 0.75 until they do.
 GUARD_PITFALL_RECALL = 0.75
 
 
@@ -203,7 +204,7 @@ def test_heldout_rating_kappa_meets_the_target(heldout: Report) -> None:
 
 
 def test_heldout_pitfall_recall_does_not_regress(heldout: Report) -> None:
-    """The issue asks for 0.8; the rules reach 0.766 held out (evaluation/REPORT.md)."""
+    """The issue asks for 0.8; the rules reach 0.787 held out (evaluation/REPORT.md)."""
     assert heldout.pitfall_recall >= GUARD_PITFALL_RECALL
 
 
