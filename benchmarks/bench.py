@@ -138,7 +138,7 @@ async def throwaway_postgres(url: str) -> AsyncIterator[str]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    from benchmarks.runs import run_database, run_model_cost
+    from benchmarks.runs import run_database
     from benchmarks.servers import FakeServers
 
     report: dict[str, Any] = {
@@ -160,15 +160,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         progress("starting the fake Bot API and model server in a separate process…")
         async with FakeServers() as servers:
             progress("[sqlite]")
-            report["databases"]["sqlite"] = await run_database(servers, sqlite_url, args, progress)
+            sqlite = await run_database(servers, sqlite_url, args, progress, model_cost=True)
+            report["model_cost"] = sqlite.pop("model_cost")
+            report["databases"]["sqlite"] = sqlite
             if args.database_url:
                 progress("[postgresql]")
                 async with throwaway_postgres(args.database_url) as pg_url:
                     report["databases"]["postgresql"] = await run_database(
                         servers, pg_url, args, progress
                     )
-            progress("model cost")
-            report["model_cost"] = await run_model_cost(servers, sqlite_url, args, progress)
     return report
 
 

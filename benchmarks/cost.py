@@ -10,7 +10,7 @@ Completions are the fake's own answers, so their size is illustrative only.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.servers import ModelCall, bench_responder
@@ -76,17 +76,31 @@ class RoleCost:
     prompt: int = 0
     completion: int = 0
     system: int = 0
-    shared_with_previous: int = 0
+    cacheable: int = 0
+    seen: list[list[int]] = field(default_factory=list)
+
+    def add(self, tokens: list[int], system: int, completion: int) -> None:
+        """One call: its prompt, its system message's length and the answer's length.
+
+        Cacheable is the longest prefix already sent in an earlier call, and at least
+        the system prompt: it is the same for every session of the persona (or every
+        reply the judge scores), so in service it is always in the provider's cache.
+        """
+        shared = max((_common_prefix(earlier, tokens) for earlier in self.seen), default=0)
+        self.calls += 1
+        self.prompt += len(tokens)
+        self.completion += completion
+        self.system += system
+        self.cacheable += max(system, shared)
+        self.seen.append(tokens)
 
     def result(self, turns: int) -> dict[str, Any]:
         return {
             "calls_per_turn": self.calls / turns if turns else 0.0,
             "prompt_tokens_per_turn": self.prompt / turns if turns else 0.0,
             "completion_tokens_per_turn": self.completion / turns if turns else 0.0,
-            "stable_prefix_share": self.system / self.prompt if self.prompt else 0.0,
-            "previous_prompt_share": (
-                self.shared_with_previous / self.prompt if self.prompt else 0.0
-            ),
+            "system_prompt_share": self.system / self.prompt if self.prompt else 0.0,
+            "cacheable_prefix_share": self.cacheable / self.prompt if self.prompt else 0.0,
         }
 
 
@@ -95,31 +109,24 @@ def model_cost(
 ) -> dict[str, Any]:
     """Token figures per trainee turn; `calls_per_turn` lists each turn's model calls in order.
 
-    `stable_prefix_share` is the system prompt's part of all prompt tokens (the same on
-    every turn, so a provider's prompt cache serves it); `previous_prompt_share` is the
-    part identical to the previous call of the same role in the same session (what a
-    prefix cache can reuse within a session).
+    `system_prompt_share` is the system prompt's part of all prompt tokens;
+    `cacheable_prefix_share` adds the conversation already sent on an earlier turn,
+    which a provider's prefix cache (OpenAI's automatic one, or a cache breakpoint)
+    serves too, since the prompt is laid out system prompt, conversation, state note.
     """
     tok = tokenizer()
     roles = {"patient": RoleCost(), "judge": RoleCost()}
-    previous: dict[str, list[int]] = {}
-    for number, calls in enumerate(calls_per_turn):
-        if number % turns_per_session == 0:
-            previous.clear()
+    for calls in calls_per_turn:
         for call in calls:
             if call.body is None:
                 continue
-            role = "judge" if call.judge else "patient"
             messages = list(call.body.get("messages") or [])
-            tokens = _prompt_tokens(tok, messages)
-            cost = roles[role]
-            cost.calls += 1
-            cost.prompt += len(tokens)
-            cost.completion += _completion_tokens(tok, call.body)
+            system = 0
             if messages and messages[0].get("role") == "system":
-                cost.system += len(_message_tokens(tok, messages[0]))
-            cost.shared_with_previous += _common_prefix(previous.get(role, []), tokens)
-            previous[role] = tokens
+                system = len(_message_tokens(tok, messages[0]))
+            roles["judge" if call.judge else "patient"].add(
+                _prompt_tokens(tok, messages), system, _completion_tokens(tok, call.body)
+            )
     turns = len(calls_per_turn)
     return {
         "tokenizer": tok.name,

@@ -37,14 +37,15 @@ from tests.fakes.telegram_server import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: what simulated trainees write, in turn: repairs, a neutral question, pitfalls
+#: what simulated trainees write, in turn: a repair, a pitfall, a question, more repairs
+#: (in this order no session resolves within five replies, so measured turns stay mid-session)
 REPLIES = (
     "I notice that since I brought up the homework things have felt tense between us. "
     "I wonder if something I did didn't sit right with you?",
+    "Well, the exercises only work if you actually do them, so let's go through them again.",
     "Can you tell me a bit more about what this week was like for you?",
     "It sounds like I pushed the task without asking how it fits your life. "
     "That's on me, and I'm sorry. What would make it more useful?",
-    "Well, the exercises only work if you actually do them, so let's go through them again.",
     "Maybe we could change the task so it fits better with the week you actually have.",
     "I hear that you're frustrated with how slowly things are moving. That makes sense.",
 )

@@ -43,8 +43,14 @@ THROUGHPUT_ROUNDS = 2
 
 
 async def run_database(
-    servers: FakeServers, database_url: str, args: argparse.Namespace, progress: Progress
+    servers: FakeServers,
+    database_url: str,
+    args: argparse.Namespace,
+    progress: Progress,
+    *,
+    model_cost: bool = False,
 ) -> dict[str, Any]:
+    """Overhead, concurrency and throughput on one database (and the model cost, if asked)."""
     updates = Updates()
     ids = itertools.count(10_000)
     await servers.set_latency(0)
@@ -67,6 +73,8 @@ async def run_database(
         results["throughput"] = await _throughput(
             servers, progress, updates, trainees, echo, scripted
         )
+        if model_cost:
+            results["model_cost"] = await _model_cost(servers, args, progress, updates, ids, llm)
     await servers.forget()
     return results
 
@@ -119,8 +127,11 @@ async def _overhead(
 async def _session_ends(
     bot: BotUnderTest, updates: Updates, ids: list[int], floor: dict[str, float]
 ) -> dict[str, Any]:
+    """/end for trainees mid-session: feedback text and tension chart (after one warm-up)."""
+    *measured, warmup = ids[: min(SESSION_ENDS + 1, len(ids))]
+    await bot.feed(updates.text(warmup, "/end"))  # the first chart loads matplotlib's fonts
     times = []
-    for tid in ids[:SESSION_ENDS]:
+    for tid in measured:
         update = updates.text(tid, "/end")
         started = time.perf_counter()
         await bot.feed(update)
@@ -208,27 +219,28 @@ async def _throughput(
     }
 
 
-async def run_model_cost(
-    servers: FakeServers, database_url: str, args: argparse.Namespace, progress: Progress
+async def _model_cost(
+    servers: FakeServers,
+    args: argparse.Namespace,
+    progress: Progress,
+    updates: Updates,
+    ids: Iterator[int],
+    bot: BotUnderTest,
 ) -> dict[str, Any]:
     """Realistic sessions with the LLM patient and judge; every model call is kept."""
-    updates = Updates()
-    ids = itertools.count(9_000_000)
+    progress(f"  model cost: {args.sessions} sessions of {SESSION_TURNS} turns")
     await servers.set_latency(0)
     calls: list[list[ModelCall]] = []
-    async with bot_under_test(servers, database_url, "llm", "llm") as bot:
-        personas = bot.personas()
-        for number in range(args.sessions):
-            tid = next(ids)
-            persona = personas[number % len(personas)]
-            await bot.enrol(tid, persona)
-            for turn in range(SESSION_TURNS):
-                user = await bot.app.store.find_user(CHANNEL, str(tid))
-                if user is None or await bot.app.practice.active(user.id) is None:
-                    await bot.enrol(tid, persona)  # resolved early: a new session goes on
-                _, model_mark = await servers.mark()
-                await bot.feed(updates.text(tid, REPLIES[turn % len(REPLIES)]))
-                calls.append(await servers.model_calls(model_mark, bodies=True))
-            progress(f"  session {number + 1}/{args.sessions} ({persona.id})")
-    await servers.forget()
+    personas = bot.personas()
+    for number in range(args.sessions):
+        tid = next(ids)
+        persona = personas[number % len(personas)]
+        await bot.enrol(tid, persona)
+        for turn in range(SESSION_TURNS):
+            user = await bot.app.store.find_user(CHANNEL, str(tid))
+            if user is None or await bot.app.practice.active(user.id) is None:
+                await bot.enrol(tid, persona)  # resolved early: a new session goes on
+            _, model_mark = await servers.mark()
+            await bot.feed(updates.text(tid, REPLIES[turn % len(REPLIES)]))
+            calls.append(await servers.model_calls(model_mark, bodies=True))
     return model_cost(calls, SESSION_TURNS)

@@ -151,10 +151,16 @@ class FakeServers:
         self._process.start()
         loop = asyncio.get_running_loop()
         ready = await loop.run_in_executor(None, self._conn.poll, 60)
-        if not ready:
+        try:
+            if not ready:
+                raise EOFError
+            self.telegram_url, self.token, self.openai_url = self._conn.recv()
+        except EOFError:
             self._process.kill()
-            raise RuntimeError("the fake servers did not start within 60 s")
-        self.telegram_url, self.token, self.openai_url = self._conn.recv()
+            raise RuntimeError(
+                "the fake servers did not start (run from the repository root, "
+                "as python -m benchmarks.bench)"
+            ) from None
         return self
 
     async def __aexit__(

@@ -36,7 +36,11 @@ def run_purge(args: argparse.Namespace, settings: Settings, out: TextIO | None =
     if days <= 0:
         print("RETENTION_DAYS is 0 (sessions are kept); nothing deleted. Use --days N.", file=out)
         return 0
-    purged = asyncio.run(_purge(settings.database_url, days))
+    try:
+        purged = asyncio.run(_purge(settings.database_url, days))
+    except (ValueError, OSError) as exc:  # a malformed DATABASE_URL, or the server is down
+        print(f"error: cannot purge the database: {exc}", file=sys.stderr)
+        return 1
     print(f"Deleted {purged} finished session(s) older than {days} days.", file=out)
     return 0
 

@@ -13,7 +13,6 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -312,7 +311,7 @@ class PracticeService:
                     raise
                 session = await self._load(session.id)
                 continue
-            return await self._load(session.id), recovered
+            return session.model_copy(update={"turns": (*session.turns, turn)}), recovered
         raise AssertionError("unreachable")
 
     async def _complete_pending(
@@ -350,22 +349,29 @@ class PracticeService:
                 seed=session.seed,
             )
         )
-        # If another process answered this reply first, its answer is the one kept.
-        with suppress(TurnExists):
-            await self.store.append_turn(
-                session.id,
-                TurnRecord(
-                    index=trainee.index + 1,
-                    speaker=Speaker.PATIENT,
-                    text=reply.text,
-                    created_at=_now(),
-                    state=state,
-                    usage=reply.usage,
-                    engine=reply.engine,
-                ),
+        answer = TurnRecord(
+            index=trainee.index + 1,
+            speaker=Speaker.PATIENT,
+            text=reply.text,
+            created_at=_now(),
+            state=state,
+            usage=reply.usage,
+            engine=reply.engine,
+        )
+        try:
+            await self.store.append_turn(session.id, answer)
+        except TurnExists:  # another process answered this reply first: its answer is kept
+            session = await self._load(session.id)
+            answer = session.turns[trainee.index + 1]
+        else:  # what is stored now, without reading the session back
+            evaluated = trainee.model_copy(
+                update={
+                    "evaluation": evaluation,
+                    "state": state,
+                    "usage": evaluation.usage or trainee.usage,
+                }
             )
-        session = await self._load(session.id)
-        answer = session.turns[trainee.index + 1]
+            session = session.model_copy(update={"turns": (*session.turns[:-1], evaluated, answer)})
         reply = reply.model_copy(update={"text": answer.text})
         state = answer.state or state
         end_reason = None

@@ -160,10 +160,13 @@ class SqlPracticeStore:
         )
         try:
             async with self._write() as db, db.begin():
-                if await db.get(PracticeSession, session_id) is None:
-                    raise LookupError(f"no session {session_id}")
                 db.add(row)
         except IntegrityError as exc:
+            # The foreign key refuses a missing session, the unique key a taken index;
+            # telling them apart only here saves a lookup on every successful append.
+            async with self._read() as db:
+                if await db.get(PracticeSession, session_id) is None:
+                    raise LookupError(f"no session {session_id}") from None
             raise TurnExists(f"session {session_id} already has turn {turn.index}") from exc
 
     async def update_turn(

@@ -48,12 +48,23 @@ def create_router() -> Router:
 
     @router.error(ExceptionTypeFilter(TelegramForbiddenError))
     async def blocked(event: ErrorEvent, practice: PracticeService) -> None:
-        """They blocked the bot: mark them inactive (data kept) and don't write again."""
-        sender = getattr(event.update.event, "from_user", None)
-        user = await practice.store.find_user(CHANNEL, str(sender.id)) if sender else None
+        """Blocked in a private chat: mark them inactive (data kept) and don't write again.
+
+        (In a group the same error means the bot was removed; nobody is marked then.)
+        """
+        update = event.update
+        query = update.callback_query
+        message = update.message or (query.message if query else None)
+        sender = (
+            update.message.from_user if update.message else (query.from_user if query else None)
+        )
+        if sender is None or message is None or message.chat.id != sender.id:
+            log.info("update %s: the bot may not write to that chat", update.update_id)
+            return
+        user = await practice.store.find_user(CHANNEL, str(sender.id))
         if user is not None:
             await practice.store.set_active(user.id, False)
-        log.info("update %s: the user blocked the bot; marked inactive", event.update.update_id)
+        log.info("update %s: the user blocked the bot; marked inactive", update.update_id)
 
     @router.error(ExceptionTypeFilter(PracticeError, LearningError))
     async def practice_error(event: ErrorEvent, bot: Bot) -> None:
