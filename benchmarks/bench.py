@@ -104,8 +104,11 @@ def check(args: argparse.Namespace) -> None:
         )
 
 
+_STARTED = time.monotonic()
+
+
 def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(f"{time.monotonic() - _STARTED:6.1f} s  {message}", file=sys.stderr, flush=True)
 
 
 @asynccontextmanager

@@ -95,7 +95,8 @@ async def _overhead(
     llm: BotUnderTest,
 ) -> dict[str, Any]:
     progress("  per-turn overhead (sequential, interleaved with the echo floor)")
-    per_subject = math.ceil((args.turns + WARMUP_TURNS) / TURNS_PER_SESSION)
+    warmup = min(WARMUP_TURNS, args.turns)
+    per_subject = math.ceil((args.turns + warmup) / TURNS_PER_SESSION)
     scripted_ids = [next(ids) for _ in range(per_subject)]
     llm_ids = [next(ids) for _ in range(per_subject)]
     await prepare_trainees(scripted, scripted_ids, 0, progress)
@@ -115,7 +116,7 @@ async def _overhead(
         ),
     ]
     await servers.set_latency(args.overhead_model_latency)
-    await overhead(servers, runs, args.turns, progress)
+    await overhead(servers, runs, args.turns, warmup, progress)
     floor = summary(runs[0].times)
     result: dict[str, Any] = {"echo": floor}
     for run, bot in ((runs[1], scripted), (runs[2], llm)):

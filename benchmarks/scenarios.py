@@ -130,11 +130,12 @@ async def overhead(
     servers: FakeServers,
     runs: Sequence[SequentialRun],
     turns: int,
+    warmup: int,
     progress: Progress,
 ) -> None:
-    """Interleave the subjects in blocks of `BLOCK` sequential turns each."""
+    """After `warmup` turns each, interleave the subjects in blocks of `BLOCK` turns."""
     for run in runs:
-        for _ in range(WARMUP_TURNS):
+        for _ in range(warmup):
             await _timed_turn(run, servers, checked=run.bot is not None)
         run.times.clear()
         run.model_calls = run.typing_first = run.typing_late = run.failed = 0
