@@ -196,7 +196,6 @@ def execute(args: argparse.Namespace) -> int:
     goals = [g for db, results in report["databases"].items() for g in database_goals(db, results)]
     goals += cost_goals(report["model_cost"])
     report["goals"] = goals_json(goals)
-    print(render(report, goals))
     path: Path = args.json
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,6 +203,7 @@ def execute(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot write {path}: {exc.strerror}", file=sys.stderr)
         return 2
+    print(render(report, goals))
     print(f"\nJSON: {path}")
     return 0
 

@@ -202,7 +202,8 @@ def throughput_lines(database: str, throughput: dict[str, Any]) -> list[str]:
     ]
     return [
         f"[{database}] non-model throughput: {ours['trainees']} trainees at once, "
-        f"{throughput['rounds']} rounds; fakes' CPU {ours['fakes_cpu_share']:.0%} of one core",
+        f"{throughput['rounds']} rounds; fakes' CPU {ours['fakes_cpu_share']:.0%} of one core, "
+        f"failed {ours['failed_turns']}, missing {ours['missing_replies']}",
         *_table(headers, rows),
     ]
 

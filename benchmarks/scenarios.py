@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from benchmarks.harness import (
     REPLIES,
     BotUnderTest,
-    Floor,
     Updates,
     first_calls,
     in_batches,
@@ -242,19 +240,6 @@ async def burst(
     )
 
 
-async def floors_around(
-    servers: FakeServers,
-    floor: Floor,
-    make_updates: Callable[[], list[dict[str, Any]]],
-    measure: Callable[[], Awaitable[Burst]],
-) -> tuple[list[Burst], Burst]:
-    """The floor before and after the measured burst (drift shows as their difference)."""
-    before = await burst(servers, floor, make_updates())
-    measured = await measure()
-    after = await burst(servers, floor, make_updates())
-    return [before, after], measured
-
-
 def mean_floor(bursts: Sequence[Burst]) -> dict[str, Any]:
     results = [b.result() for b in bursts]
     keys = ("wall_s", "turns_per_s", "reply_p50_ms", "reply_p99_ms", "peak_rss_mb")
@@ -262,8 +247,3 @@ def mean_floor(bursts: Sequence[Burst]) -> dict[str, Any]:
     merged["trainees"] = results[0]["trainees"]
     merged["runs"] = [{key: r[key] for key in keys} for r in results]
     return merged
-
-
-def counter(start: int) -> Callable[[], int]:
-    numbers = itertools.count(start)
-    return lambda: next(numbers)

@@ -35,7 +35,10 @@ async def test_a_burst_of_writers_on_two_engines_all_get_stored(
             )
         )
         opening = TurnRecord(
-            index=0, speaker=Speaker.PATIENT, text="This is pointless.", created_at=datetime.now(UTC)
+            index=0,
+            speaker=Speaker.PATIENT,
+            text="This is pointless.",
+            created_at=datetime.now(UTC),
         )
         await asyncio.gather(
             *(stores[n % 2].append_turn(sid, opening) for n, sid in enumerate(sessions))
