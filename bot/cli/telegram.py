@@ -49,37 +49,44 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def check_token(settings: Settings, err: TextIO) -> bool:
     """One line on stderr instead of a traceback when the token cannot work."""
-    from aiogram.utils.token import TokenValidationError, validate_token
+    from bot.telegram.app import token_is_well_formed
 
     if settings.telegram_bot_token is None:
         print(ERROR_NOT_SET, file=err)
         return False
-    try:
-        validate_token(settings.telegram_bot_token.get_secret_value())
-    except TokenValidationError:
+    if not token_is_well_formed(settings.telegram_bot_token.get_secret_value()):
         print(ERROR_MALFORMED, file=err)
         return False
     return True
 
 
-def run_bot(args: argparse.Namespace, settings: Settings, err: TextIO | None = None) -> int:
-    if not check_token(settings, err or sys.stderr):
-        return 2
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+def _serve(settings: Settings, err: TextIO, *, webhook: bool) -> int:
+    """Run the bot; Telegram refusing the token or being unreachable is one line, not a trace."""
+    from bot.telegram.app import BotApiUnreachable, TokenRejected, run_polling, run_webhook
 
-    from bot.telegram.app import run_polling
-
-    err = err or sys.stderr
     try:
-        asyncio.run(run_polling(settings))
-    except TelegramUnauthorizedError:
+        asyncio.run(run_webhook(settings) if webhook else run_polling(settings))
+    except TokenRejected:
         print(ERROR_UNAUTHORIZED, file=err)
         return 2
-    except TelegramNetworkError as exc:
+    except BotApiUnreachable as exc:
         where = settings.telegram_api_url or "api.telegram.org"
-        print(f"error: cannot reach the Bot API at {where} ({exc.message}).", file=err)
+        print(f"error: cannot reach the Bot API at {where} ({exc}).", file=err)
+        return 1
+    except OSError as exc:  # the webhook's port is taken, or the host is not ours
+        if not webhook:
+            raise
+        where = f"{settings.webhook_host}:{settings.webhook_port}"
+        print(f"error: cannot listen on {where} ({exc.strerror or exc}).", file=err)
         return 1
     return 0
+
+
+def run_bot(args: argparse.Namespace, settings: Settings, err: TextIO | None = None) -> int:
+    err = err or sys.stderr
+    if not check_token(settings, err):
+        return 2
+    return _serve(settings, err, webhook=False)
 
 
 ERROR_WEBHOOK = (
@@ -100,21 +107,4 @@ def run_webhook_server(
     if not settings.webhook_url.startswith("https://"):
         print("error: WEBHOOK_URL must start with https:// (Telegram only posts there).", file=err)
         return 2
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-
-    from bot.telegram.app import run_webhook
-
-    try:
-        asyncio.run(run_webhook(settings))
-    except TelegramUnauthorizedError:
-        print(ERROR_UNAUTHORIZED, file=err)
-        return 2
-    except TelegramNetworkError as exc:
-        where = settings.telegram_api_url or "api.telegram.org"
-        print(f"error: cannot reach the Bot API at {where} ({exc.message}).", file=err)
-        return 1
-    except OSError as exc:  # the port is taken, or the host is not ours
-        where = f"{settings.webhook_host}:{settings.webhook_port}"
-        print(f"error: cannot listen on {where} ({exc.strerror or exc}).", file=err)
-        return 1
-    return 0
+    return _serve(settings, err, webhook=True)

@@ -30,7 +30,6 @@ class PatientTurnRequest(BaseModel):
     state: PatientState
     evaluation: TurnEvaluation | None
     seed: int
-    used_lines: frozenset[str] = frozenset()
 
 
 class PatientEngine(Protocol):

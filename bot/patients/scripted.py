@@ -24,9 +24,7 @@ class ScriptedPatient:
 
     def pick_line(self, request: PatientTurnRequest) -> str:
         persona, state = request.persona, request.state
-        used = set(request.used_lines) | {
-            u.text for u in request.history if u.speaker is Speaker.PATIENT
-        }
+        used = {u.text for u in request.history if u.speaker is Speaker.PATIENT}
         rng = random.Random(f"{persona.id}:{request.seed}:{state.turn}")
         candidates: list[list[str]] = []
         pitfall = hardened(request.evaluation) if request.evaluation else None

@@ -81,6 +81,7 @@ class TurnOutcome:
     fell_back: bool = False
     feedback: SessionFeedback | None = None
     end_reason: EndReason | None = None
+    persona: Persona | None = None
 
 
 @dataclass
@@ -170,7 +171,9 @@ class PracticeService:
                         self.crisis.resume_message(persona.language),
                     )
                 )
-                return TurnOutcome(session.id, None, None, None, crisis_message=message)
+                return TurnOutcome(
+                    session.id, None, None, None, crisis_message=message, persona=persona
+                )
             if not text:
                 raise PracticeError(
                     "empty", "Your reply is empty. Write what you would say to the patient."
@@ -388,6 +391,7 @@ class PracticeService:
             fell_back=reply.fell_back,
             feedback=feedback,
             end_reason=end_reason,
+            persona=persona,
         )
 
     def _moment(self, session: SessionRecord, persona: Persona) -> RuptureMoment:

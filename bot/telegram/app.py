@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand
+from aiogram.utils.token import TokenValidationError, validate_token
 
 from bot.cohort_wiring import Cohorts
 from bot.config import Settings
@@ -36,6 +40,33 @@ from bot.wiring import App, open_app
 log = logging.getLogger(__name__)
 
 POLLING_TIMEOUT_S = 30
+
+
+class TokenRejected(Exception):
+    """Telegram answered 401: the token is revoked or wrong."""
+
+
+class BotApiUnreachable(Exception):
+    """The Bot API could not be reached; the message says why."""
+
+
+def token_is_well_formed(token: str) -> bool:
+    try:
+        validate_token(token)
+    except TokenValidationError:
+        return False
+    return True
+
+
+@contextmanager
+def _start_errors() -> Iterator[None]:
+    """Turn aiogram's start-up failures into errors the CLI can state in one line."""
+    try:
+        yield
+    except TelegramUnauthorizedError as exc:
+        raise TokenRejected from exc
+    except TelegramNetworkError as exc:
+        raise BotApiUnreachable(exc.message) from exc
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -176,7 +207,8 @@ async def run_polling(settings: Settings) -> None:
         try:
             bot = create_bot(settings)
             dp = app_dispatcher(app, texts, runtime)
-            await dp.start_polling(bot, polling_timeout=POLLING_TIMEOUT_S)
+            with _start_errors():
+                await dp.start_polling(bot, polling_timeout=POLLING_TIMEOUT_S)
         finally:
             await runtime.close()
 
@@ -193,8 +225,9 @@ async def run_webhook(settings: Settings) -> None:
             dp = app_dispatcher(app, texts, runtime, webhook=True)
             stop = asyncio.Event()
             stop_on_signals(stop)
-            await serve_webhook(
-                dp, bot, store=app.store, runtime=runtime, settings=settings, stop=stop
-            )
+            with _start_errors():
+                await serve_webhook(
+                    dp, bot, store=app.store, runtime=runtime, settings=settings, stop=stop
+                )
         finally:
             await runtime.close()

@@ -16,7 +16,7 @@ from bot.charts import tension_chart
 from bot.domain.feedback import SessionFeedback
 from bot.domain.persona import Persona
 from bot.practice.records import UserRecord
-from bot.practice.service import PracticeService, TurnOutcome
+from bot.practice.service import PracticeError, PracticeService, TurnOutcome
 from bot.telegram import keyboards
 from bot.telegram.formatting import esc, feedback_html, patient_line
 from bot.telegram.split import split_message
@@ -107,14 +107,16 @@ async def take_reply(
 ) -> None:
     """One trainee reply, typed or spoken, through the practice service to the chat."""
     chat_id = message.chat.id
-    active = await practice.active(trainee.id)
-    if active is None:
+    try:
+        async with typing(bot, chat_id):
+            outcome = await practice.reply(trainee.id, text)
+    except PracticeError as exc:
+        if exc.code != "no_session":
+            raise
         await message.answer(texts.no_session, reply_markup=keyboards.main_menu(texts))
         return
-    persona = practice.persona(active.persona_id)
-    async with typing(bot, chat_id):
-        outcome = await practice.reply(trainee.id, text)
-    await show_outcome(bot, chat_id, practice, texts, persona, outcome)
+    assert outcome.persona is not None, "the service names the persona of every turn"
+    await show_outcome(bot, chat_id, practice, texts, outcome.persona, outcome)
 
 
 async def show_outcome(
