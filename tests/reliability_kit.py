@@ -49,6 +49,7 @@ class CountingJudge:
     inner: Judge
     overlap: Overlap = field(default_factory=Overlap)
     name: str = "rules"
+    calls_model: bool = True  # stands in for a model-backed judge
     replies: list[str] = field(default_factory=list)
 
     async def evaluate(self, moment: RuptureMoment) -> TurnEvaluation:
@@ -68,6 +69,7 @@ class CountingPatient:
     inner: PatientEngine
     calls: int = 0
     name: str = "scripted"
+    calls_model: bool = True
 
     async def respond(self, request: PatientTurnRequest) -> PatientReply:
         self.calls += 1

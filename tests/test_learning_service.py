@@ -50,6 +50,7 @@ class FixedJudge:
 
     moves: tuple[RepairStrategy, ...] = ()
     name: str = "fixed"
+    calls_model: bool = False
     seen: list[RuptureMoment] = field(default_factory=list)
 
     async def evaluate(self, moment: RuptureMoment) -> TurnEvaluation:

@@ -76,6 +76,7 @@ def output(*items: tuple[str, str], rating: int = 4, feedback: str = "Good.") ->
 
 class FallbackJudge:
     name = "rules"
+    calls_model = False
 
     def __init__(self) -> None:
         self.calls = 0

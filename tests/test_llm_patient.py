@@ -27,6 +27,7 @@ class FallbackPatient:
     """Stands in for the scripted engine: one fixed line, counts its calls."""
 
     name = "scripted"
+    calls_model = False
 
     def __init__(self) -> None:
         self.calls = 0

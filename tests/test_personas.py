@@ -12,7 +12,7 @@ from bot.__main__ import main
 from bot.domain.catalog import load_catalog, load_persona
 from bot.domain.content import ContentError
 from bot.domain.ids import RuptureType
-from bot.domain.templates import PromptRenderer
+from bot.domain.templates import PromptRenderer, TemplateProblem
 from tests.helpers import PERSONAS, ROOT
 
 
@@ -165,3 +165,28 @@ def test_preview_prints_prompt_and_opening(capsys: pytest.CaptureFixture[str]) -
     assert out.startswith("=== system prompt ===\nYou are role-playing a psychotherapy patient")
     assert "You are Daniel, 41, man." in out
     assert out.rstrip().endswith("Six weeks and I feel exactly the same.")
+
+
+def test_a_rendered_prompt_is_reused_until_its_template_changes(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, "edited", {}, '{% extends "base.j2" %}{% block extra %}First.{% endblock %}'
+    )
+    renderer = PromptRenderer(tmp_path / "templates")
+    persona = load_persona(path, renderer)
+    first = renderer.render_system(persona)
+    assert "First." in first
+    assert renderer.render_system(persona) is first  # the same persona and template: no re-render
+
+    renderer.add_template(
+        "edited.j2", '{% extends "base.j2" %}{% block extra %}Second.{% endblock %}'
+    )
+    second = renderer.render_system(persona)
+    assert "Second." in second and "First." not in second
+
+    loops = "{% for a in [1] %}{% for b in [1] %}{% for c in [1] %}x"
+    deep = loops + "{% endfor %}{% endfor %}{% endfor %}"
+    renderer.add_template(
+        "edited.j2", '{% extends "base.j2" %}{% block extra %}' + deep + "{% endblock %}"
+    )
+    with pytest.raises(TemplateProblem, match="loops nest deeper than 2 levels"):
+        renderer.render_system(persona)

@@ -9,6 +9,7 @@ import pytest
 from bot.domain.engine import PatientReply, PatientTurnRequest
 from bot.domain.ids import Speaker, Stage
 from bot.domain.state import hardened
+from bot.judges.rules import RuleJudge
 from bot.patients.scripted import ScriptedPatient
 from bot.practice.records import EndReason, SessionStatus
 from bot.practice.service import PracticeError
@@ -144,15 +145,37 @@ async def test_a_crash_mid_turn_loses_nothing_and_the_next_message_continues(db_
         session = await restarted.store.get_session(view.session_id)
         assert session is not None
         assert [t.speaker for t in session.turns] == [Speaker.PATIENT, Speaker.TRAINEE]
-        assert session.turns[1].evaluation is not None  # evaluated before the crash
+        # the rule judge calls no model: its evaluation is stored with the patient's answer
+        assert session.turns[1].evaluation is None
         outcome = await restarted.reply(user.id, METACOMMUNICATE)
         assert len(outcome.recovered_lines) == 1
         session = await restarted.store.get_session(view.session_id)
         assert session is not None
+        assert session.turns[1].evaluation is not None
         assert [t.speaker for t in session.turns] == [Speaker.PATIENT, Speaker.TRAINEE] * 2 + [
             Speaker.PATIENT
         ]
         assert session.turns[1].text == ACKNOWLEDGE and session.turns[3].text == METACOMMUNICATE
+
+
+class ModelBackedJudge(RuleJudge):
+    """The rule judge's answers, but marked as waiting for a model server."""
+
+    calls_model = True
+
+
+async def test_a_model_judge_evaluation_is_stored_before_the_patient_answers(db_url: str) -> None:
+    async with open_practice(db_url, patient=CrashingPatient()) as practice:
+        practice.judge = ModelBackedJudge(practice.catalog.rubrics)
+        user = await practice.store.get_or_create_user("terminal", "fin")
+        view = await practice.start(user.id, "homework-pointless", seed=6)
+        with pytest.raises(RuntimeError, match="killed"):
+            await practice.reply(user.id, ACKNOWLEDGE)
+        session = await practice.store.get_session(view.session_id)
+        assert session is not None
+        assert [t.speaker for t in session.turns] == [Speaker.PATIENT, Speaker.TRAINEE]
+        assert session.turns[1].evaluation is not None  # a second model call is not needed
+        assert session.turns[1].state is not None
 
 
 async def test_replay_restores_the_state_before_the_chosen_turn(db_url: str) -> None:

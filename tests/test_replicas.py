@@ -186,6 +186,7 @@ class SlowJudge:
     """The rule judge, slowed down so that two replicas' turns overlap."""
 
     name = "rules"
+    calls_model = True  # stands in for a slow model
 
     def __init__(self, inner: RuleJudge) -> None:
         self.inner = inner

@@ -4,6 +4,7 @@ the crisis path in both directions."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,9 +77,9 @@ class FixedCount:
         self.count = count
         self.since: list[datetime] = []
 
-    async def count_trainee_turns(self, user_id: int, since: datetime) -> int:
-        self.since.append(since)
-        return self.count
+    async def count_trainee_turns(self, user_id: int, since: Sequence[datetime]) -> list[int]:
+        self.since.extend(since)
+        return [self.count for _ in since]
 
 
 async def test_the_quota_counts_from_utc_midnight_and_names_the_time_left() -> None:

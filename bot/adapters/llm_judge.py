@@ -231,6 +231,7 @@ class LLMJudge:
     """A `Judge` backed by a chat model with structured output; one retry, then the fallback."""
 
     name = "llm"
+    calls_model = True
 
     def __init__(
         self,

@@ -170,6 +170,7 @@ class LLMPatient:
     """A `PatientEngine` backed by a chat model, falling back to another engine on failure."""
 
     name = "llm"
+    calls_model = True
 
     def __init__(
         self,

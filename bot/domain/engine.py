@@ -34,5 +34,7 @@ class PatientTurnRequest(BaseModel):
 
 class PatientEngine(Protocol):
     name: str
+    #: True when answering waits for a model server (the chat shows "typing…" first)
+    calls_model: bool
 
     async def respond(self, request: PatientTurnRequest) -> PatientReply: ...

@@ -58,5 +58,8 @@ class Judge(Protocol):
     """Evaluates one trainee reply against the rubric."""
 
     name: str
+    #: True when evaluating waits for a model server: the service then stores the
+    #: evaluation before the patient's turn and the chat shows "typing…"
+    calls_model: bool
 
     async def evaluate(self, moment: RuptureMoment) -> TurnEvaluation: ...

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.domain.rubric import CriterionId, Rubric
+from bot.judges.anchors import anchor_words, commonness, words_in
 from bot.judges.lexicon import Lexicon
 from bot.judges.text import Sentence, clause_start
 
@@ -30,19 +33,101 @@ class CompiledCriterion:
     counter_patterns: tuple[re.Pattern[str], ...]
 
 
-def compile_rubric(rubric: Rubric) -> dict[CriterionId, CompiledCriterion]:
-    def comp(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(p, _FLAGS) for p in patterns)
+#: A compiled rubric: each criterion's indicators, ready to search.
+CompiledCriteria = Mapping[CriterionId, CompiledCriterion]
+#: What a rubric's indicators are made of, hashable, to compile each rubric once per process.
+_IndicatorSource = tuple[tuple[CriterionId, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]
 
-    return {
-        c.id: CompiledCriterion(
-            id=c.id,
-            patterns=comp(c.indicators.patterns),
-            negated_patterns=comp(c.indicators.negated_patterns),
-            counter_patterns=comp(c.indicators.counter_patterns),
+
+class CompiledRubric:
+    """A rubric's indicators compiled once, indexed by their anchor words (`bot.judges.anchors`).
+
+    `for_text` hands out the criteria narrowed to the indicators that can match somewhere in
+    a text, so a reply is searched for dozens of patterns instead of hundreds. Searching any
+    sentence of that text with the narrowed criteria finds exactly what the full ones find.
+    """
+
+    def __init__(self, source: _IndicatorSource) -> None:
+        self.criteria: dict[CriterionId, CompiledCriterion] = {}
+        #: every pattern and negated pattern, in rubric order: (criterion, negated?, pattern)
+        self._slots: list[tuple[CriterionId, bool, re.Pattern[str]]] = []
+        by_word: dict[str, list[int]] = {}
+        unanchored: list[int] = []
+        common = commonness(p for _, patterns, negated, _ in source for p in (*patterns, *negated))
+        for criterion_id, patterns, negated, counter in source:
+            compiled = CompiledCriterion(
+                id=criterion_id,
+                patterns=_compiled(patterns),
+                negated_patterns=_compiled(negated),
+                counter_patterns=_compiled(counter),
+            )
+            self.criteria[criterion_id] = compiled
+            for is_negated, texts, regexes in (
+                (False, patterns, compiled.patterns),
+                (True, negated, compiled.negated_patterns),
+            ):
+                for text, regex in zip(texts, regexes, strict=True):
+                    slot = len(self._slots)
+                    self._slots.append((criterion_id, is_negated, regex))
+                    words = anchor_words(text, common, _FLAGS)
+                    if words is None:
+                        unanchored.append(slot)
+                    for word in words or ():
+                        by_word.setdefault(word, []).append(slot)
+        self._by_word = {word: tuple(slots) for word, slots in by_word.items()}
+        self._anchors = frozenset(by_word)
+        self._unanchored = tuple(unanchored)
+        #: each criterion with none of its indicators: what a text without their anchors gets
+        self._idle = {
+            c.id: CompiledCriterion(c.id, (), (), c.counter_patterns)
+            for c in self.criteria.values()
+        }
+
+    def for_text(self, text: str) -> CompiledCriteria:
+        """The criteria with only the indicators whose anchor words occur in `text`."""
+        words = words_in(text)
+        if words is None:
+            return self.criteria
+        live = set(self._unanchored)
+        for word in words & self._anchors:
+            live.update(self._by_word[word])
+        patterns: dict[CriterionId, list[re.Pattern[str]]] = {}
+        negated: dict[CriterionId, list[re.Pattern[str]]] = {}
+        for slot in sorted(live):
+            criterion_id, is_negated, regex = self._slots[slot]
+            (negated if is_negated else patterns).setdefault(criterion_id, []).append(regex)
+        narrowed = dict(self._idle)
+        for criterion_id in patterns.keys() | negated.keys():
+            narrowed[criterion_id] = CompiledCriterion(
+                criterion_id,
+                tuple(patterns.get(criterion_id, ())),
+                tuple(negated.get(criterion_id, ())),
+                self.criteria[criterion_id].counter_patterns,
+            )
+        return narrowed
+
+
+def compile_rubric(rubric: Rubric) -> CompiledRubric:
+    """The rubric's indicators compiled; rubrics with the same indicators share one result."""
+    source = tuple(
+        (
+            c.id,
+            tuple(c.indicators.patterns),
+            tuple(c.indicators.negated_patterns),
+            tuple(c.indicators.counter_patterns),
         )
         for c in rubric.criteria
-    }
+    )
+    return _compile_source(source)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_source(source: _IndicatorSource) -> CompiledRubric:
+    return CompiledRubric(source)
+
+
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, _FLAGS) for p in patterns)
 
 
 def _negated(sentence: str, start: int, end: int, lexicon: Lexicon, *, inside: bool) -> bool:
@@ -55,10 +140,12 @@ def _negated(sentence: str, start: int, end: int, lexicon: Lexicon, *, inside: b
 
 
 def find(criterion: CompiledCriterion, sentence: Sentence, lexicon: Lexicon) -> Hit | None:
-    """The first place in `sentence` where `criterion` is expressed, if any."""
+    """The first place in `sentence` where `criterion` is expressed, if any.
+
+    A counter-pattern anywhere in the sentence cancels it; it is looked for last, since
+    most sentences express nothing to cancel.
+    """
     text = sentence.text
-    if any(p.search(text) for p in criterion.counter_patterns):
-        return None
     candidates: list[tuple[int, int]] = []
     for pattern in criterion.patterns:
         for m in pattern.finditer(text):
@@ -72,7 +159,7 @@ def find(criterion: CompiledCriterion, sentence: Sentence, lexicon: Lexicon) -> 
             ):
                 candidates.append(m.span())
                 break
-    if not candidates:
+    if not candidates or any(p.search(text) for p in criterion.counter_patterns):
         return None
     start, end = min(candidates)
     return Hit(criterion.id, sentence, sentence.start + start, sentence.start + end)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.domain.evaluation import RuptureMoment, TurnEvaluation
 from bot.domain.ids import MoveFamily, Pitfall, RepairStrategy, RuptureType, Speaker
-from bot.domain.rubric import CriterionId, Rubric
+from bot.domain.rubric import Rubric
 from bot.judges.cues import (
     Cues,
     after_apology,
@@ -26,7 +26,7 @@ from bot.judges.cues import (
 )
 from bot.judges.hints import suggest_next_move
 from bot.judges.lexicon import Lexicon, lexicon_for
-from bot.judges.matching import CompiledCriterion, Hit, compile_rubric, find_all
+from bot.judges.matching import CompiledCriteria, CompiledRubric, Hit, compile_rubric, find_all
 from bot.judges.text import Sentence, injection_start, normalise, sentences
 
 #: Pitfalls that damage the alliance outright (rating 1).
@@ -44,6 +44,9 @@ _ATTUNING = frozenset(
 _OPENING_OR_LINK = _OPENING | {RepairStrategy.LINK_TO_PATTERN}
 _LINK = RepairStrategy.LINK_TO_PATTERN
 _PREMATURE = Pitfall.PREMATURE_INTERPRETATION
+#: In the order results are listed (an enum's own iteration is slow in a hot loop).
+_MOVES = tuple(RepairStrategy)
+_PITFALLS = tuple(Pitfall)
 
 
 def rate(moves: Collection[RepairStrategy], pitfalls: Collection[Pitfall]) -> int:
@@ -73,6 +76,7 @@ class RuleJudge:
     """Judges a reply with the rubric's indicators for the moment's language (falls back to en)."""
 
     name = "rules"
+    calls_model = False
 
     def __init__(self, rubrics: Mapping[str, Rubric]) -> None:
         if not rubrics:
@@ -96,8 +100,8 @@ class RuleJudge:
         lang = self._language(moment.lang)
         rubric = self._rubrics[lang]
         findings = self._find(moment, self._compiled[lang], lexicon_for(lang), cues_for(lang))
-        moves = tuple(m for m in RepairStrategy if m in findings.moves)
-        pitfalls = tuple(p for p in Pitfall if p in findings.pitfalls)
+        moves = tuple(m for m in _MOVES if m in findings.moves)
+        pitfalls = tuple(p for p in _PITFALLS if p in findings.pitfalls)
         rating = rate(moves, pitfalls)
         evidence: dict[str, str] = {}
         for key, hit in (*findings.moves.items(), *findings.pitfalls.items()):
@@ -121,27 +125,22 @@ class RuleJudge:
     # ------------------------------------------------------------------ finding
 
     def _find(
-        self,
-        moment: RuptureMoment,
-        compiled: Mapping[CriterionId, CompiledCriterion],
-        lexicon: Lexicon,
-        cues: Cues,
+        self, moment: RuptureMoment, rubric: CompiledRubric, lexicon: Lexicon, cues: Cues
     ) -> _Findings:
         text = normalise(moment.reply)
+        compiled = rubric.for_text(text)
         everywhere = sentences(text)
         before_injection = sentences(text, injection_start(text))
         move_hits: dict[RepairStrategy, list[Hit]] = {
-            m: find_all(compiled[m], before_injection, lexicon)
-            for m in RepairStrategy
-            if m is not _LINK
+            m: find_all(compiled[m], before_injection, lexicon) for m in _MOVES if m is not _LINK
         }
         pitfall_hits: dict[Pitfall, list[Hit]] = {
-            p: find_all(compiled[p], everywhere, lexicon) for p in Pitfall
+            p: find_all(compiled[p], everywhere, lexicon) for p in _PITFALLS
         }
         _structural_cues(moment, everywhere, compiled, lexicon, cues, move_hits, pitfall_hits)
         _take_back(move_hits, pitfall_hits, lexicon)
         opening_at = {h.sentence.start for m in _OPENING for h in move_hits[m]}
-        explored_before = self._explored_before(moment, compiled, lexicon)
+        explored_before = self._explored_before(moment, rubric, lexicon)
 
         def explored(sentence: Sentence) -> bool:
             """Explored earlier in the conversation, or in another sentence of this reply."""
@@ -196,16 +195,15 @@ class RuleJudge:
         )
 
     def _explored_before(
-        self,
-        moment: RuptureMoment,
-        compiled: Mapping[CriterionId, CompiledCriterion],
-        lexicon: Lexicon,
+        self, moment: RuptureMoment, rubric: CompiledRubric, lexicon: Lexicon
     ) -> bool:
         """Has the trainee already explored the rupture earlier in this conversation?"""
         for utterance in moment.context:
             if utterance.speaker is not Speaker.TRAINEE:
                 continue
-            said = sentences(normalise(utterance.text))
+            text = normalise(utterance.text)
+            compiled = rubric.for_text(text)
+            said = sentences(text)
             if any(find_all(compiled[m], said, lexicon) for m in _OPENING):
                 return True
         return False
@@ -214,7 +212,7 @@ class RuleJudge:
 def _structural_cues(
     moment: RuptureMoment,
     everywhere: list[Sentence],
-    compiled: Mapping[CriterionId, CompiledCriterion],
+    compiled: CompiledCriteria,
     lexicon: Lexicon,
     cues: Cues,
     move_hits: Mapping[RepairStrategy, list[Hit]],

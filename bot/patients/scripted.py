@@ -18,6 +18,7 @@ WARMING = 2
 
 class ScriptedPatient:
     name = "scripted"
+    calls_model = False
 
     async def respond(self, request: PatientTurnRequest) -> PatientReply:
         return PatientReply(text=self.pick_line(request), engine=self.name)

@@ -8,6 +8,7 @@ enforces the same limits and a restart does not reset them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
@@ -16,7 +17,7 @@ WINDOW = timedelta(minutes=1)
 
 
 class ReplyCounter(Protocol):
-    async def count_trainee_turns(self, user_id: int, since: datetime) -> int: ...
+    async def count_trainee_turns(self, user_id: int, since: Sequence[datetime]) -> list[int]: ...
 
 
 class LimitReached(Exception):
@@ -35,20 +36,21 @@ class UsageLimits:
     per_day: int = 0
 
     async def check(self, store: ReplyCounter, user_id: int, now: datetime) -> None:
-        """Raise `LimitReached` if one more reply now would exceed a limit."""
-        if self.per_minute and await store.count_trainee_turns(user_id, now - WINDOW) >= (
-            self.per_minute
-        ):
+        """Raise `LimitReached` if one more reply now would exceed a limit (one count query)."""
+        midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+        windows = [now - WINDOW] if self.per_minute else []
+        windows += [midnight] if self.per_day else []
+        if not windows:
+            return
+        counts = await store.count_trainee_turns(user_id, windows)
+        if self.per_minute and counts[0] >= self.per_minute:
             raise LimitReached(
                 "rate_limited",
                 f"You're replying very fast ({self.per_minute} replies within a minute). "
                 "Take a breath and send this reply again in a minute; it wasn't stored, "
                 "and the patient is still waiting for it.",
             )
-        if not self.per_day:
-            return
-        midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
-        if await store.count_trainee_turns(user_id, midnight) >= self.per_day:
+        if self.per_day and counts[-1] >= self.per_day:
             raise LimitReached(
                 "daily_quota",
                 f"You've reached today's limit of {self.per_day} practice replies. It resets "

@@ -97,6 +97,11 @@ class PracticeService:
         default_factory=lambda: defaultdict(asyncio.Lock), repr=False
     )
 
+    @property
+    def calls_model(self) -> bool:
+        """Does a reply wait for a model server? (Then the chat shows "typing…" first.)"""
+        return self.judge.calls_model or self.patient.calls_model
+
     # --- choosing -----------------------------------------------------------------
 
     def personas(self, rupture: RuptureType | None = None) -> list[Persona]:
@@ -332,16 +337,19 @@ class PracticeService:
         trainee = session.turns[-1]
         previous = _current_state_of(session.turns[:-1]) or initial_state(persona)
         evaluation, state = trainee.evaluation, trainee.state
+        evaluated_before = evaluation is not None and state is not None
         if evaluation is None or state is None:
             evaluation = await self.judge.evaluate(self._moment(session, persona))
             state = advance(persona, previous, evaluation)
-            await self.store.update_turn(
-                session.id,
-                trainee.index,
-                evaluation=evaluation,
-                state=state,
-                usage=evaluation.usage,
-            )
+            if self.judge.calls_model:  # a crash during the patient's model call keeps it
+                await self.store.update_turn(
+                    session.id,
+                    trainee.index,
+                    evaluation=evaluation,
+                    state=state,
+                    usage=evaluation.usage,
+                )
+                evaluated_before = True
         history = tuple(Utterance(speaker=t.speaker, text=t.text) for t in session.turns)
         reply = await self.patient.respond(
             PatientTurnRequest(
@@ -362,7 +370,17 @@ class PracticeService:
             engine=reply.engine,
         )
         try:
-            await self.store.append_turn(session.id, answer)
+            if evaluated_before:
+                await self.store.append_turn(session.id, answer)
+            else:  # the evaluation and the answer in one transaction
+                await self.store.record_answer(
+                    session.id,
+                    trainee.index,
+                    evaluation=evaluation,
+                    state=state,
+                    usage=evaluation.usage,
+                    answer=answer,
+                )
         except TurnExists:  # another process answered this reply first: its answer is kept
             session = await self._load(session.id)
             answer = session.turns[trainee.index + 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,8 +32,8 @@ class PracticeStore(Protocol):
         """Mark a user unreachable (they blocked the bot) or reachable again; data is kept."""
         ...
 
-    async def count_trainee_turns(self, user_id: int, since: datetime) -> int:
-        """Trainee replies stored for the user since `since` (for rate limits and quotas)."""
+    async def count_trainee_turns(self, user_id: int, since: Sequence[datetime]) -> list[int]:
+        """Trainee replies stored since each moment in `since` (for rate limits and quotas)."""
         ...
 
     async def purge_finished_sessions(self, before: datetime) -> int:
@@ -66,6 +67,19 @@ class PracticeStore(Protocol):
         usage: TokenUsage | None = None,
     ) -> None:
         """Attach the evaluation and resulting state to a stored trainee turn."""
+        ...
+
+    async def record_answer(
+        self,
+        session_id: int,
+        index: int,
+        *,
+        evaluation: TurnEvaluation,
+        state: PatientState,
+        usage: TokenUsage | None,
+        answer: TurnRecord,
+    ) -> None:
+        """`update_turn` and `append_turn(answer)` in one transaction (`TurnExists` as there)."""
         ...
 
     async def get_session(self, session_id: int) -> SessionRecord | None: ...

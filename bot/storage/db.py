@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -80,7 +80,7 @@ def build_engine(url: str, *, echo: bool = False, foreign_keys: bool = True) -> 
     if target.get_backend_name() == "sqlite":
         _ensure_directory(target)
         engine = create_async_engine(target, echo=echo)
-        _tune_sqlite(engine, foreign_keys=foreign_keys)
+        tune_sqlite(engine.sync_engine, foreign_keys=foreign_keys)
         return engine
     return create_async_engine(target, echo=echo, pool_pre_ping=True)
 
@@ -157,7 +157,7 @@ def _ensure_directory(url: URL) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+def tune_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     """WAL, a busy timeout and foreign keys on every connection; SQLAlchemy emits BEGIN.
 
     The sqlite3 driver's own transaction handling starts a transaction only at the first
@@ -175,7 +175,7 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}",
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -185,7 +185,7 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
         if mode not in _BEGIN_MODES:

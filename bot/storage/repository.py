@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import selectinload
@@ -27,7 +42,13 @@ from bot.practice.store import TurnExists
 from bot.storage.cohort_repository import export_cohorts
 from bot.storage.db import read_sessions, write_sessions
 from bot.storage.learning_repository import export_learning
-from bot.storage.tables import PracticeSession, Turn, User, utcnow
+from bot.storage.tables import Base, PracticeSession, Turn, User, utcnow
+from bot.storage.transactions import transactions_for
+
+#: Core tables for the practice hot path (`bot.storage.transactions`)
+USERS: Table = Base.metadata.tables["users"]
+SESSIONS: Table = Base.metadata.tables["practice_sessions"]
+TURNS: Table = Base.metadata.tables["turns"]
 
 
 class SqlPracticeStore:
@@ -36,12 +57,17 @@ class SqlPracticeStore:
     Every method commits before it returns, so a stored turn survives a crash. Methods
     that change a user, session or turn that does not exist raise `LookupError`;
     `get_*` and `active_session` return None instead. The engine belongs to the caller.
+
+    What every trainee turn runs (finding the user, loading the active session,
+    counting replies, storing turns) is Core in one `Transactions` hop per
+    transaction; the rest uses ORM sessions.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._dialect = engine.dialect.name
         self._write = write_sessions(engine)
         self._read = read_sessions(engine)
+        self._tx = transactions_for(engine)
 
     async def get_or_create_user(self, channel: str, external_id: str) -> UserRecord:
         async with self._read() as db:
@@ -59,9 +85,13 @@ class SqlPracticeStore:
             return _user_record((await db.scalars(_user_by_key(channel, external_id))).one())
 
     async def find_user(self, channel: str, external_id: str) -> UserRecord | None:
-        async with self._read() as db:
-            user = await db.scalar(_user_by_key(channel, external_id))
-            return None if user is None else _user_record(user)
+        key = {"channel": channel, "external_id": external_id}
+
+        def find(db: Connection) -> UserRecord | None:
+            row = db.execute(_USER_BY_KEY, key).first()
+            return None if row is None else _user_record(row)
+
+        return await self._tx.read(find)
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         async with self._read() as db:
@@ -85,23 +115,19 @@ class SqlPracticeStore:
             if (await db.scalar(change)) is None:
                 raise LookupError(f"no user {user_id}")
 
-    async def count_trainee_turns(self, user_id: int, since: datetime) -> int:
-        replies = (
-            select(func.count(Turn.id))
-            .join(PracticeSession, Turn.session_id == PracticeSession.id)
-            .where(
-                PracticeSession.user_id == user_id,
-                Turn.speaker == Speaker.TRAINEE.value,
-                Turn.created_at >= since,
-                # not the replies a "what if" replay copied from its original session
-                or_(
-                    PracticeSession.replay_from_turn.is_(None),
-                    Turn.index > 2 * (PracticeSession.replay_from_turn - 1),
-                ),
-            )
-        )
-        async with self._read() as db:
-            return int(await db.scalar(replies) or 0)
+    async def count_trainee_turns(self, user_id: int, since: Sequence[datetime]) -> list[int]:
+        """One count per moment in `since`, from one statement (the usage limits' windows)."""
+        if not since:
+            return []
+        values: dict[str, Any] = {"user_id": user_id, "earliest": min(since)}
+        values.update({f"since_{n}": moment for n, moment in enumerate(since)})
+        counts = _reply_counts(len(since))
+
+        def count(db: Connection) -> list[int]:
+            row = db.execute(counts, values).one()
+            return [int(n or 0) for n in row]
+
+        return await self._tx.read(count)
 
     async def purge_finished_sessions(self, before: datetime) -> int:
         """Turns go with their session (ON DELETE CASCADE); replays of it keep their own."""
@@ -147,27 +173,41 @@ class SqlPracticeStore:
             raise LookupError(missing) from exc
 
     async def append_turn(self, session_id: int, turn: TurnRecord) -> None:
-        row = Turn(
-            session_id=session_id,
-            index=turn.index,
-            speaker=turn.speaker.value,
-            text=turn.text,
-            created_at=turn.created_at,
-            state=_json(turn.state),
-            evaluation=_json(turn.evaluation),
-            usage=_json(turn.usage),
-            engine=turn.engine,
-        )
+        def append(db: Connection) -> None:
+            db.execute(_INSERT_TURN, _turn_values(session_id, turn))
+
+        await self._append(session_id, append, turn.index)
+
+    async def record_answer(
+        self,
+        session_id: int,
+        index: int,
+        *,
+        evaluation: TurnEvaluation,
+        state: PatientState,
+        usage: TokenUsage | None,
+        answer: TurnRecord,
+    ) -> None:
+        """`update_turn` on the trainee's turn and `append_turn` of the answer, atomically."""
+        change, values = _evaluation_change(session_id, index, evaluation, state, usage)
+
+        def record(db: Connection) -> None:
+            if db.execute(change, values).first() is None:
+                raise LookupError(f"session {session_id} has no turn {index}")
+            db.execute(_INSERT_TURN, _turn_values(session_id, answer))
+
+        await self._append(session_id, record, answer.index)
+
+    async def _append(self, session_id: int, work: Any, index: int) -> None:
         try:
-            async with self._write() as db, db.begin():
-                db.add(row)
+            await self._tx.write(work)
         except IntegrityError as exc:
             # The foreign key refuses a missing session, the unique key a taken index;
             # telling them apart only here saves a lookup on every successful append.
-            async with self._read() as db:
-                if await db.get(PracticeSession, session_id) is None:
-                    raise LookupError(f"no session {session_id}") from None
-            raise TurnExists(f"session {session_id} already has turn {turn.index}") from exc
+            found = {"session_id": session_id}
+            if await self._tx.read(lambda db: db.execute(_SESSION_EXISTS, found).first()) is None:
+                raise LookupError(f"no session {session_id}") from None
+            raise TurnExists(f"session {session_id} already has turn {index}") from exc
 
     async def update_turn(
         self,
@@ -179,37 +219,23 @@ class SqlPracticeStore:
         usage: TokenUsage | None = None,
     ) -> None:
         """Attach the evaluation and state; `usage` replaces the stored usage only if given."""
-        values: dict[str, Any] = {"evaluation": _json(evaluation), "state": _json(state)}
-        if usage is not None:
-            values["usage"] = _json(usage)
-        change = (
-            update(Turn)
-            .where(Turn.session_id == session_id, Turn.index == index)
-            .values(**values)
-            .returning(Turn.id)
-        )
-        async with self._write() as db, db.begin():
-            if (await db.scalar(change)) is None:
+        change, values = _evaluation_change(session_id, index, evaluation, state, usage)
+
+        def attach(db: Connection) -> None:
+            if db.execute(change, values).first() is None:
                 raise LookupError(f"session {session_id} has no turn {index}")
 
+        await self._tx.write(attach)
+
     async def get_session(self, session_id: int) -> SessionRecord | None:
-        async with self._read() as db:
-            session = await db.scalar(_with_turns().where(PracticeSession.id == session_id))
-            return None if session is None else _session_record(session)
+        return await self._tx.read(
+            lambda db: _load_session(db, _SESSION_BY_ID, {"session_id": session_id})
+        )
 
     async def active_session(self, user_id: int) -> SessionRecord | None:
-        newest_active = (
-            _with_turns()
-            .where(
-                PracticeSession.user_id == user_id,
-                PracticeSession.status == SessionStatus.ACTIVE.value,
-            )
-            .order_by(PracticeSession.started_at.desc(), PracticeSession.id.desc())
-            .limit(1)
+        return await self._tx.read(
+            lambda db: _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
         )
-        async with self._read() as db:
-            session = await db.scalar(newest_active)
-            return None if session is None else _session_record(session)
 
     async def finish_session(
         self,
@@ -311,8 +337,99 @@ def _user_by_key(channel: str, external_id: str) -> Select[User]:
     return select(User).where(User.channel == channel, User.external_id == external_id)
 
 
-def _with_turns() -> Select[PracticeSession]:
-    return select(PracticeSession).options(selectinload(PracticeSession.turns))
+def _load_session(
+    db: Connection, session_query: Select[Any], values: dict[str, Any]
+) -> SessionRecord | None:
+    """The session `session_query` selects (one row of SESSIONS) with its turns in order."""
+    session = db.execute(session_query, values).first()
+    if session is None:
+        return None
+    turns = db.execute(_TURNS_OF, {"session_id": session.id}).all()
+    return _session_record(session, [_turn_record(turn) for turn in turns])
+
+
+def _turn_values(session_id: int, turn: TurnRecord) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "index": turn.index,
+        "speaker": turn.speaker.value,
+        "text": turn.text,
+        "created_at": turn.created_at,
+        "state": _json(turn.state),
+        "evaluation": _json(turn.evaluation),
+        "usage": _json(turn.usage),
+        "engine": turn.engine,
+    }
+
+
+def _evaluation_change(
+    session_id: int,
+    index: int,
+    evaluation: TurnEvaluation,
+    state: PatientState,
+    usage: TokenUsage | None,
+) -> tuple[Any, dict[str, Any]]:
+    values = {
+        "in_session": session_id,
+        "turn_index": index,
+        "new_evaluation": _json(evaluation),
+        "new_state": _json(state),
+    }
+    if usage is None:
+        return _ATTACH_EVALUATION, values
+    return _ATTACH_EVALUATION_AND_USAGE, {**values, "new_usage": _json(usage)}
+
+
+# --- the hot path's statements, built once (their parameters are bound per call) -------
+
+_USER_BY_KEY = select(USERS).where(
+    USERS.c.channel == bindparam("channel"), USERS.c.external_id == bindparam("external_id")
+)
+_SESSION_BY_ID = select(SESSIONS).where(SESSIONS.c.id == bindparam("session_id"))
+_SESSION_EXISTS = select(SESSIONS.c.id).where(SESSIONS.c.id == bindparam("session_id"))
+_NEWEST_ACTIVE = (
+    select(SESSIONS)
+    .where(
+        SESSIONS.c.user_id == bindparam("user_id"),
+        SESSIONS.c.status == SessionStatus.ACTIVE.value,
+    )
+    .order_by(SESSIONS.c.started_at.desc(), SESSIONS.c.id.desc())
+    .limit(1)
+)
+_TURNS_OF = (
+    select(TURNS).where(TURNS.c.session_id == bindparam("session_id")).order_by(TURNS.c.index)
+)
+_INSERT_TURN = insert(TURNS)
+_ATTACH_EVALUATION = (
+    update(TURNS)
+    .where(TURNS.c.session_id == bindparam("in_session"), TURNS.c.index == bindparam("turn_index"))
+    .values(evaluation=bindparam("new_evaluation"), state=bindparam("new_state"))
+    .returning(TURNS.c.id)
+)
+_ATTACH_EVALUATION_AND_USAGE = _ATTACH_EVALUATION.values(usage=bindparam("new_usage"))
+
+
+@functools.cache
+def _reply_counts(windows: int) -> Select[Any]:
+    """Trainee replies since each of `windows` moments (``since_0``, ...), in one row."""
+    turns, sessions = TURNS.c, SESSIONS.c
+    counts: list[Any] = [
+        func.count(case((turns.created_at >= bindparam(f"since_{n}"), 1))) for n in range(windows)
+    ]
+    return (
+        select(*counts)
+        .select_from(TURNS.join(SESSIONS, turns.session_id == sessions.id))
+        .where(
+            sessions.user_id == bindparam("user_id"),
+            turns.speaker == Speaker.TRAINEE.value,
+            turns.created_at >= bindparam("earliest"),
+            # not the replies a "what if" replay copied from its original session
+            or_(
+                sessions.replay_from_turn.is_(None),
+                turns.index > 2 * (sessions.replay_from_turn - 1),
+            ),
+        )
+    )
 
 
 def _json(model: PatientState | TurnEvaluation | TokenUsage | None) -> dict[str, Any] | None:
@@ -323,7 +440,7 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def _user_record(user: User) -> UserRecord:
+def _user_record(user: User | Row[Any]) -> UserRecord:
     return UserRecord(
         id=user.id,
         channel=user.channel,
@@ -335,7 +452,7 @@ def _user_record(user: User) -> UserRecord:
     )
 
 
-def _turn_record(turn: Turn) -> TurnRecord:
+def _turn_record(turn: Turn | Row[Any]) -> TurnRecord:
     return TurnRecord(
         index=turn.index,
         speaker=Speaker(turn.speaker),
@@ -350,7 +467,9 @@ def _turn_record(turn: Turn) -> TurnRecord:
     )
 
 
-def _session_record(session: PracticeSession) -> SessionRecord:
+def _session_record(
+    session: PracticeSession | Row[Any], turns: Sequence[TurnRecord] | None = None
+) -> SessionRecord:
     return SessionRecord(
         id=session.id,
         user_id=session.user_id,
@@ -365,5 +484,9 @@ def _session_record(session: PracticeSession) -> SessionRecord:
         feedback=session.feedback,
         replay_of=session.replay_of,
         replay_from_turn=session.replay_from_turn,
-        turns=tuple(_turn_record(turn) for turn in session.turns),
+        turns=tuple(
+            turns
+            if turns is not None
+            else (_turn_record(turn) for turn in cast(PracticeSession, session).turns)
+        ),
     )

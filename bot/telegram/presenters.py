@@ -27,8 +27,15 @@ TYPING_RENEW_S = 4.5
 
 
 @asynccontextmanager
-async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" before the work starts (not after a delay), and keep it up."""
+async def typing(bot: Bot, chat_id: int, *, waits: bool = True) -> AsyncIterator[None]:
+    """Show "typing…" before the work starts (not after a delay), and keep it up.
+
+    With `waits` False (no model call ahead: the answer is a few milliseconds away)
+    nothing is shown; a Bot API call would only delay the answer.
+    """
+    if not waits:
+        yield
+        return
     await bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
     async with ChatActionSender.typing(
         chat_id=chat_id, bot=bot, initial_sleep=TYPING_RENEW_S, interval=TYPING_RENEW_S
@@ -108,7 +115,7 @@ async def take_reply(
     """One trainee reply, typed or spoken, through the practice service to the chat."""
     chat_id = message.chat.id
     try:
-        async with typing(bot, chat_id):
+        async with typing(bot, chat_id, waits=practice.calls_model):
             outcome = await practice.reply(trainee.id, text)
     except PracticeError as exc:
         if exc.code != "no_session":
