@@ -8,6 +8,7 @@ content; it is never rendered through a template.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -77,6 +78,12 @@ def _shingles(words: list[str], size: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
+@functools.lru_cache(maxsize=256)
+def _prompt_shingles(part: str) -> frozenset[tuple[str, ...]]:
+    """A prompt part's word runs; the system prompt is the same every turn of a persona."""
+    return frozenset(_shingles(_words(part), LEAK_SHINGLE_WORDS))
+
+
 def leaks_prompt(text: str, prompt_parts: Sequence[str], own_lines: Sequence[str] = ()) -> bool:
     """True if the reply steps out of character or copies a run of the prompt.
 
@@ -92,7 +99,7 @@ def leaks_prompt(text: str, prompt_parts: Sequence[str], own_lines: Sequence[str
         return False
     copied: set[tuple[str, ...]] = set()
     for part in prompt_parts:
-        copied |= reply & _shingles(_words(part), LEAK_SHINGLE_WORDS)
+        copied |= reply & _prompt_shingles(part)
     for line in own_lines:
         if not copied:
             break
