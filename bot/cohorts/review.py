@@ -27,7 +27,6 @@ from bot.cohorts.service import CohortError, CohortService
 from bot.cohorts.sharing import SharedTranscript, SharingService
 from bot.cohorts.store import CohortStore
 from bot.domain.evaluation import TurnEvaluation
-from bot.domain.feedback import recommended_move
 from bot.domain.ids import (
     ConfrontationMarker,
     RepairStrategy,
@@ -35,6 +34,7 @@ from bot.domain.ids import (
     TensionBand,
     WithdrawalMarker,
 )
+from bot.domain.next_move import next_repair_move
 from bot.domain.persona import Persona
 from bot.domain.state import PatientState
 from bot.practice.records import SessionRecord, TurnRecord, UserRecord
@@ -159,7 +159,7 @@ def repair_poll(persona: Persona, session: SessionRecord, turn: int) -> PollSpec
     before = replies[: turn - 1]
     last = before[-1].evaluation if before else None
     seen = [str(m) for r in before if r.evaluation for m in r.evaluation.moves]
-    options = [str(recommended_move(persona.rupture_type, last, seen))]
+    options = [str(suggested_move(persona, last, seen))]
     done = replies[turn - 1].evaluation if turn <= len(replies) else None
     options += [str(m) for m in (done.moves if done else ()) if str(m) not in options]
     for move in (
@@ -347,7 +347,7 @@ class GroupReviewService:
                     chosen,
                     tuple(str(m) for m in (done.moves if done else ())),
                     tuple(str(p) for p in (done.pitfalls if done else ())),
-                    str(recommended_move(persona.rupture_type, last, seen)),
+                    str(suggested_move(persona, last, seen)),
                 )
             )
         return found
@@ -377,3 +377,12 @@ class GroupReviewService:
         if status is not None and review.status is not status:
             raise CohortError("over", "This review has already started.")
         return review
+
+
+def suggested_move(persona: Persona, last: TurnEvaluation | None, seen: Sequence[str]) -> str:
+    """The move the group is offered as "what could come next" (the hints' policy)."""
+    return str(
+        next_repair_move(
+            persona.rupture_type, persona.markers[0], seen, last.pitfalls if last else ()
+        )
+    )

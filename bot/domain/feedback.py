@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.evaluation import TurnEvaluation
-from bot.domain.ids import Pitfall, RepairStrategy, RuptureType
+from bot.domain.ids import RepairStrategy
+from bot.domain.next_move import next_repair_move
 from bot.domain.persona import Persona
 from bot.domain.rubric import Rubric
 from bot.domain.state import RESOLVED_TENSION, PatientState
@@ -89,37 +90,11 @@ def resolution_rating(persona: Persona, initial: PatientState, final: PatientSta
     return 1
 
 
-def recommended_move(
-    rupture: RuptureType, evaluation: TurnEvaluation | None, moves_seen: Sequence[str]
-) -> RepairStrategy:
-    """The repair move most worth trying next, given what just happened."""
-    pitfalls = evaluation.pitfalls if evaluation else ()
-    if Pitfall.DEFENSIVE in pitfalls or Pitfall.BLAMES_PATIENT in pitfalls:
-        return RepairStrategy.ACKNOWLEDGE_CONTRIBUTION
-    if Pitfall.PREMATURE_INTERPRETATION in pitfalls:
-        return RepairStrategy.EXPLORE_RUPTURE
-    if Pitfall.IGNORES_RUPTURE in pitfalls:
-        return RepairStrategy.METACOMMUNICATION
-    if rupture is RuptureType.WITHDRAWAL:
-        order = (
-            RepairStrategy.VALIDATE_DEFENSE,
-            RepairStrategy.METACOMMUNICATION,
-            RepairStrategy.EXPLORE_RUPTURE,
-            RepairStrategy.DISCLOSE_INTERNAL_EXPERIENCE,
-        )
-    else:
-        order = (
-            RepairStrategy.METACOMMUNICATION,
-            RepairStrategy.ACKNOWLEDGE_CONTRIBUTION,
-            RepairStrategy.EXPLORE_RUPTURE,
-            RepairStrategy.CHANGE_TASK_OR_GOAL,
-        )
-    return next((m for m in order if m not in moves_seen), order[0])
-
-
 def hint(persona: Persona, rubric: Rubric, state: PatientState, last: TurnEvaluation | None) -> str:
     """A nudge toward a repair move: what to aim for, never the reply itself."""
-    move = recommended_move(persona.rupture_type, last, state.moves_seen)
+    move = next_repair_move(
+        persona.rupture_type, persona.markers[0], state.moves_seen, last.pitfalls if last else ()
+    )
     criterion = rubric.criterion(move)
     return f"{rubric.phrase('hint_prefix')} {criterion.name}. {criterion.tip}"
 
@@ -154,8 +129,11 @@ def build_feedback(
     if best is not None and (best.evaluation.rating < 3 or best is weakest):
         best = None
     focus = weakest or (replies[-1] if replies else None)
-    move = recommended_move(
-        persona.rupture_type, focus.evaluation if focus else None, final.moves_seen
+    move = next_repair_move(
+        persona.rupture_type,
+        persona.markers[0],
+        final.moves_seen,
+        focus.evaluation.pitfalls if focus else (),
     )
     criterion = rubric.criterion(move)
     return SessionFeedback(
