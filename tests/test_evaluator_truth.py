@@ -42,12 +42,12 @@ GUIDE = ROOT / "evaluation" / "GUIDE.md"
 HELDOUT_PERCENT = 35
 
 #: The issue's targets for the held-out part: macro-F1 over moves >= 0.75, pitfall recall
-#: >= 0.8, rating kappa >= 0.6. Since a fresh held-out part written blind to the judge
-#: (h3-*, 84 lines) joined it, the rules reach 0.740 and 0.677 (evaluation/REPORT.md): below
-#: the targets, so those two are guarded against regression, not asserted as met.
+#: >= 0.8, rating kappa >= 0.6. With the fresh held-out part written blind to the judge
+#: (h3-*, 84 lines) the rules reach 0.760, 0.698 and 0.795 (evaluation/REPORT.md): pitfall
+#: recall is below its target, so it is guarded against regression, not asserted as met.
+TARGET_MACRO_F1 = 0.75
 TARGET_KAPPA = 0.6
-GUARD_MACRO_F1 = 0.72
-GUARD_PITFALL_RECALL = 0.65
+GUARD_PITFALL_RECALL = 0.68
 
 
 def expected_split(item_id: str) -> str:
@@ -195,9 +195,8 @@ def test_without_a_split_each_part_gets_its_own_section(
 # ------------------------------------------------------------------ held-out figures
 
 
-def test_heldout_macro_f1_over_moves_does_not_regress(heldout: Report) -> None:
-    """The issue asks for 0.75 (evaluation/REPORT.md has the measured figure)."""
-    assert heldout.macro_f1_moves >= GUARD_MACRO_F1
+def test_heldout_macro_f1_over_moves_meets_the_target(heldout: Report) -> None:
+    assert heldout.macro_f1_moves >= TARGET_MACRO_F1
 
 
 def test_heldout_rating_kappa_meets_the_target(heldout: Report) -> None:

@@ -101,7 +101,8 @@ class Cues:
     perception: re.Pattern[str]
     #: Words that are too common to show that a denial repeats the complaint.
     stopwords: frozenset[str]
-    #: The patient addresses the therapist ("you", "du", "Sie"): a complaint one could deny.
+    #: The patient addresses the therapist ("you", "du", "Sie", "stop ..."): a complaint one
+    #: could deny.
     addressed: re.Pattern[str]
     #: A question word opening a rhetorical question.
     wh_word: re.Pattern[str]
@@ -209,8 +210,8 @@ CUES: dict[str, Cues] = {
             r"work with|continue with|talk to you|have you)\b",
             r"\b(?:keep|keeping) (?:this|it|things) (?:calm|civil|respectful|polite|professional|"
             r"friendly)\b",
-            r"\b(?:isn't|is not|won't|will not|doesn't|does not|never) (?:going to )?(?:help|get "
-            r"(?:us|you) anywhere|speed|change|work|make)\b",
+            r"\b(?:isn't|is not|won't|will not|doesn't|does not|never) (?:going to )?"
+            r"(?:help\w*|get (?:us|you) anywhere|speed|change|work|make)\b",
             r"\bwe won't get anywhere\b",
             r"\bwatch your\b",
             r"\b(?:calm|settle) down\b",
@@ -259,7 +260,7 @@ CUES: dict[str, Cues] = {
         ),
         apology=_words(r"\b(?:sorry|apologi[sz]e|apologies)\b"),
         apology_contrast=_words(
-            r"(?:^|[,;]\s*|\s-\s*|\s)(?:but|however|anyway|that said)\b",
+            r"(?:^|[,;]\s*|\s-\s*|\s)(?:but|however|that said)\b",
             r"[,;]\s*(?:though|although)\b",
         ),
         perception=_words(
@@ -279,7 +280,7 @@ CUES: dict[str, Cues] = {
             "were what when where which while who why will with would you your yours "
             "actually basically honestly seriously"
         ),
-        addressed=_words(r"\byou(?:r|'re|'ve|'d|'ll)?\b"),
+        addressed=_words(r"\byou(?:r|'re|'ve|'d|'ll)?\b", r"^\W*(?:stop|quit|don't|do not)\b"),
         wh_word=_words(r"\W*(?:what|how|why|who|where|when|which)\b"),
         suffixes=("ing", "ed", "es", "s", "e"),
     ),
@@ -340,6 +341,7 @@ CUES: dict[str, Cues] = {
             r"\b(?:kein grund|nicht nötig)\b",
             r"(?:^|\bbitte\s+)(?:nicht|hör auf|hören sie auf)\b",
             r"\bso nicht mit mir\b",
+            r"\b(?:hilft|bringt) (?:uns |dir |ihnen )?(?:\w+ ){0,2}(?:nicht weiter|nichts)\b",
             r"\b(?:ich (?:lasse|muss) mir)\b",
         ),
         manner=_words(

@@ -66,7 +66,7 @@ LEXICONS: dict[str, Lexicon] = {
             r"\bif I'm (?:off|wrong)\b",
         ),
         here_and_now=_words(
-            r"\b(?:me|us|here|our)\b",
+            r"\b(?:me|us|here|our|my)\b",
             r"\bwhen I\b",
             r"\bI(?:'ve| have| was)\b",
             r"\bI'm (?:a bit of|like)\b",
@@ -75,11 +75,17 @@ LEXICONS: dict[str, Lexicon] = {
             r"\b(?:too|as well|also|similar|familiar|the same|again|old|back then|on top)\b",
             r"\b(?:a bit|something|kind of|sort of) like\b",
             r"\blike that\b",
-            r"\bpart of (?:why|it)\b",
+            r"\bpart of (?:why|it|that)\b",
+            r"\b(?:lands?|landed|feels?|felt|sounds?|sounded|seems?|seemed|looks?) "
+            r"(?:\w+ ){0,2}like\b",
+            r"\b(?:some of|more of|one more|another|all over|brings? (?:\w+ ){0,3}back|echo\w*)\b",
         ),
         elsewhere=_words(
             r"\b(?:father|mother|mum|mom|dad|parents?|family|ex|brothers?|sisters?|boss|friends)\b",
             r"\b(?:at home|growing up|as a (?:kid|child)|childhood|whole life|always|never)\b",
+            r"\b(?:wife|husband|partner|son|daughter|kids|children|colleagues?|teachers?|"
+            r"doctors?|hospital|school|at work|foster\w*|grand\w+|everyone|everybody|nobody|"
+            r"no one|used to)\b",
         ),
     ),
     "de": Lexicon(

@@ -9,6 +9,7 @@ lower a score.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -26,8 +27,15 @@ from bot.judges.cues import (
 )
 from bot.judges.hints import suggest_next_move
 from bot.judges.lexicon import Lexicon, lexicon_for
-from bot.judges.matching import CompiledCriteria, CompiledRubric, Hit, compile_rubric, find_all
-from bot.judges.text import Sentence, injection_start, normalise, sentences
+from bot.judges.matching import (
+    CompiledCriteria,
+    CompiledRubric,
+    Hit,
+    compile_rubric,
+    find,
+    find_all,
+)
+from bot.judges.text import Sentence, injection_start, mask_quotes, normalise, sentences
 
 #: Pitfalls that damage the alliance outright (rating 1).
 HARMFUL = frozenset({Pitfall.BLAMES_PATIENT, Pitfall.DEFENSIVE})
@@ -42,6 +50,11 @@ _ATTUNING = frozenset(
     }
 )
 _OPENING_OR_LINK = _OPENING | {RepairStrategy.LINK_TO_PATTERN}
+#: Moves that do not stand in a sentence that also defends or blames: a reason given as an
+#: argument, a "feeling" that carries a reproach ("I'm worried you keep finding reasons...").
+_VOICED_BY_A_REPROACH = frozenset(
+    {RepairStrategy.PROVIDE_RATIONALE, RepairStrategy.DISCLOSE_INTERNAL_EXPERIENCE}
+)
 _LINK = RepairStrategy.LINK_TO_PATTERN
 _PREMATURE = Pitfall.PREMATURE_INTERPRETATION
 #: In the order results are listed (an enum's own iteration is slow in a hot loop).
@@ -108,7 +121,7 @@ class RuleJudge:
             quote = moment.reply[hit.sentence.start : hit.sentence.end]
             if quote:
                 evidence[str(key)] = quote
-        next_move = self.suggest_move(moment, moves)
+        next_move = self.suggest_move(moment, moves, pitfalls)
         return TurnEvaluation(
             moves=moves,
             pitfalls=pitfalls,
@@ -118,16 +131,18 @@ class RuleJudge:
             judge=self.name,
         )
 
-    def suggest_move(self, moment: RuptureMoment, moves_seen: Iterable[str] = ()) -> RepairStrategy:
-        """A good next repair move for a hint, given the rupture and the moves already tried."""
-        return suggest_next_move(moment, moves_seen)
+    def suggest_move(
+        self, moment: RuptureMoment, moves_seen: Iterable[str] = (), pitfalls: Iterable[str] = ()
+    ) -> RepairStrategy:
+        """The next repair move to suggest (`bot.domain.next_move`: the hints' policy)."""
+        return suggest_next_move(moment, moves_seen, pitfalls)
 
     # ------------------------------------------------------------------ finding
 
     def _find(
         self, moment: RuptureMoment, rubric: CompiledRubric, lexicon: Lexicon, cues: Cues
     ) -> _Findings:
-        text = normalise(moment.reply)
+        text = mask_quotes(normalise(moment.reply))
         compiled = rubric.for_text(text)
         everywhere = sentences(text)
         before_injection = sentences(text, injection_start(text))
@@ -139,6 +154,7 @@ class RuleJudge:
         }
         _structural_cues(moment, everywhere, compiled, lexicon, cues, move_hits, pitfall_hits)
         _take_back(move_hits, pitfall_hits, lexicon)
+        _take_back_across(everywhere, move_hits, pitfall_hits, lexicon)
         opening_at = {h.sentence.start for m in _OPENING for h in move_hits[m]}
         explored_before = self._explored_before(moment, rubric, lexicon)
 
@@ -253,8 +269,19 @@ def _structural_cues(
             # "I'm sorry. But ...": the contrast takes the apology back, as "but" does within
             # a sentence, so the apology no longer counts as owning anything
             add(Pitfall.DEFENSIVE, sentence, (0, len(sentence.text)))
+            if _owns_beyond_apology(apology, compiled, lexicon, cues):
+                continue  # "I didn't explain it, that was my mistake. But..." still owns it
             for move in _ATTUNING:
                 move_hits[move][:] = [h for h in move_hits[move] if h.sentence != apology]
+
+
+def _owns_beyond_apology(
+    apology: Sentence, compiled: CompiledCriteria, lexicon: Lexicon, cues: Cues
+) -> bool:
+    """Does the sentence own something even with its apology words left out?"""
+    bare = cues.apology.sub(lambda m: "_" * len(m.group()), apology.text)
+    owning = compiled[RepairStrategy.ACKNOWLEDGE_CONTRIBUTION]
+    return find(owning, Sentence(apology.start, apology.end, bare), lexicon) is not None
 
 
 def _last_patient_turn(moment: RuptureMoment) -> str:
@@ -278,12 +305,31 @@ def _take_back(
 
     "I can see it's frustrating, but you need to commit" is not validation;
     "That sounds hard, so let's get back to the worksheet" pushes the task on;
-    a question that pushes the task on is not exploration; and a reason given
-    next to a defence or a reproach is an argument, not a rationale. A move
+    a question that pushes the task on is not exploration; a reason given next
+    to a defence or a reproach is an argument, not a rationale; and a worry
+    voiced about the patient's effort is a reproach, not a disclosure. A move
     still counts if it stands somewhere else in the reply.
     """
     for move, hits in move_hits.items():
         hits[:] = [h for h in hits if not _taken_back(move, h, pitfall_hits, lexicon)]
+
+
+def _take_back_across(
+    said: list[Sentence],
+    move_hits: Mapping[RepairStrategy, list[Hit]],
+    pitfall_hits: Mapping[Pitfall, list[Hit]],
+    lexicon: Lexicon,
+) -> None:
+    """A validation taken back by the next sentence: "That makes sense. But we do it anyway."
+
+    The next sentence must open with a contrast and push on, defend or blame; a
+    validation followed by an unrelated sentence still stands.
+    """
+    pushing = {h.sentence.start for p in _TAKES_BACK for h in pitfall_hits[p]}
+    for before, after in itertools.pairwise(said):
+        if after.start in pushing and lexicon.contrast.match(after.text):
+            hits = move_hits[RepairStrategy.VALIDATE_DEFENSE]
+            hits[:] = [h for h in hits if h.sentence.start != before.start]
 
 
 def _taken_back(
@@ -294,7 +340,7 @@ def _taken_back(
         pitfall: [p for p in pitfall_hits[pitfall] if p.sentence.start == sentence.start]
         for pitfall in _TAKES_BACK
     }
-    if move is RepairStrategy.PROVIDE_RATIONALE:
+    if move in _VOICED_BY_A_REPROACH:
         return any(same[p] for p in HARMFUL)
     if move.family is MoveFamily.IMMEDIATE:
         return False

@@ -53,6 +53,22 @@ def normalise(text: str) -> str:
     return text[:MAX_REPLY_CHARS].translate(_SAME_LENGTH)
 
 
+#: A short stretch in quotes: an apostrophe or quote mark with no letter on its outer side.
+_QUOTED = re.compile(
+    r"(?<![^\W_])(['\"])(?=\S)((?:[^'\"\n]|(?<=\w)'(?=\w)){1,80}?)(?<=\S)\1(?![^\W_])"
+)
+
+
+def mask_quotes(text: str) -> str:
+    """Same-length copy with quoted words blanked out.
+
+    A trainee who quotes the patient ("when you say 'never mind'", "'it's fine' came out
+    fast") is not saying those words themselves, so they must not count as the
+    trainee's own move or pitfall.
+    """
+    return _QUOTED.sub(lambda m: m.group(1) + "_" * len(m.group(2)) + m.group(1), text)
+
+
 @dataclass(frozen=True)
 class Sentence:
     start: int
