@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from bot.domain.ids import Speaker
 from bot.practice.records import TurnRecord
-from bot.storage import SqlPracticeStore, create_engine_for, db, upgrade_database
+from bot.storage import SqlPracticeStore, create_engine_for, db, transactions, upgrade_database
 
 WRITERS = 24
 
@@ -52,3 +53,67 @@ async def test_a_burst_of_writers_on_two_engines_all_get_stored(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_write_that_finds_the_database_locked_waits_off_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the write lock: the turn is stored once it is released, and the
+    event loop keeps running meanwhile (it is the loop that releases the lock here)."""
+    path = tmp_path / "locked.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_database(url)
+    engine = create_engine_for(url)
+    store = SqlPracticeStore(engine)
+    try:
+        user = await store.get_or_create_user("terminal", "locked-out")
+        session_id = await store.create_session(user.id, "homework-pointless", 1, "scripted")
+        other = sqlite3.connect(path, isolation_level=None)  # "another process"
+        other.execute("BEGIN IMMEDIATE")
+
+        async def release_soon() -> None:
+            await asyncio.sleep(0.3)
+            other.execute("COMMIT")
+
+        opening = TurnRecord(
+            index=0, speaker=Speaker.PATIENT, text="Fine.", created_at=datetime.now(UTC)
+        )
+        await asyncio.gather(store.append_turn(session_id, opening), release_soon())
+        other.close()
+
+        stored = await store.get_session(session_id)
+        assert stored is not None
+        assert [t.text for t in stored.turns] == ["Fine."]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_wal_is_checkpointed_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transactions, "CHECKPOINT_EVERY", 5)
+    path = tmp_path / "wal.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_database(url)
+    engine = create_engine_for(url)
+    store = SqlPracticeStore(engine)
+    try:
+        user = await store.get_or_create_user("terminal", "writer")
+        session_id = await store.create_session(user.id, "homework-pointless", 1, "scripted")
+        for index in range(10):
+            turn = TurnRecord(
+                index=index,
+                speaker=Speaker.PATIENT if index % 2 == 0 else Speaker.TRAINEE,
+                text=f"line {index}",
+                created_at=datetime.now(UTC),
+            )
+            await store.append_turn(session_id, turn)
+        worker = transactions.transactions_for(engine)._worker
+        assert worker is not None and worker._checkpoint is not None
+        await worker._checkpoint
+        check = sqlite3.connect(path)
+        busy, log_frames, checkpointed = check.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        check.close()
+        assert busy == 0 and log_frames == checkpointed
+    finally:
+        await engine.dispose()

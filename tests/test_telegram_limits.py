@@ -158,6 +158,11 @@ async def test_the_patients_distress_and_reflecting_it_do_not_trigger_the_crisis
         for text in REFLECTIONS:
             mark = r.tg.mark()
             await r.say(text)
-            assert r.tg.texts_since(mark) == ["<b>Daniel:</b> Hm."], text
-        assert await trainee_replies(r) == [META, *REFLECTIONS]
+            # the patient answers (good reflections may also resolve the rupture: feedback)
+            assert r.tg.texts_since(mark)[0] == "<b>Daniel:</b> Hm.", text
+        user = await r.trainee()
+        (newest, *_) = await r.practice.history(user.id)
+        stored = await r.practice.owned_session(user.id, newest.id)
+        replies = [t.text for t in stored.turns if t.speaker is Speaker.TRAINEE]
+        assert replies == [META, *REFLECTIONS]  # all stored as practice, none as a crisis
         assert not any("paused the role-play" in t for t in r.tg.sent_texts(USER))

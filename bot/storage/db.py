@@ -157,7 +157,13 @@ def _ensure_directory(url: URL) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def tune_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
+def tune_sqlite(
+    engine: Engine,
+    *,
+    foreign_keys: bool,
+    busy_timeout_ms: int | None = None,
+    extra_pragmas: tuple[str, ...] = (),
+) -> None:
     """WAL, a busy timeout and foreign keys on every connection; SQLAlchemy emits BEGIN.
 
     The sqlite3 driver's own transaction handling starts a transaction only at the first
@@ -166,13 +172,15 @@ def tune_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     write lock up front and lets waiting writers queue on busy_timeout instead. This is
     the recipe in SQLAlchemy's "Transactions with SQLite and the sqlite3 driver".
     """
+    timeout = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     pragmas = (
-        f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+        f"PRAGMA busy_timeout = {timeout}",
         "PRAGMA journal_mode = WAL",
         # In WAL mode NORMAL syncs at checkpoints, not at every commit: a process crash
         # still loses nothing; an OS crash or power cut may lose the last commits.
         "PRAGMA synchronous = NORMAL",
         f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}",
+        *extra_pragmas,
     )
 
     @event.listens_for(engine, "connect")

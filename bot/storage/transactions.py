@@ -6,11 +6,9 @@ round trip to aiosqlite's thread plus the async pool's bookkeeping: about 2 ms p
 transaction in the benchmark, most of a turn's cost. Here a whole transaction is one
 function that runs in one go:
 
-- **SQLite**: on a sync pysqlite engine in one dedicated worker thread (0.3-0.6 ms per
-  transaction). One thread also means the process's hot-path writers queue in arrival
-  order instead of polling for SQLite's one write lock (every engine of the database in
-  this process shares the thread); other writers (ORM sessions, other processes) still
-  meet ``busy_timeout``.
+- **SQLite**: on a sync pysqlite connection, on the event loop's own thread while the
+  database is free (0.3-0.6 ms per transaction), else in a worker thread that waits for
+  the lock (`SqliteWorker`).
 - **PostgreSQL** (and in-memory SQLite, which a second engine could not see): through the
   async engine's ``run_sync``, after waiting for a free pool connection without a
   deadline (`ConnectionGate`), so a burst of turns queues instead of failing with a pool
@@ -27,6 +25,7 @@ from typing import Any, ClassVar, Final, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.db import SQLITE_BEGIN, tune_sqlite
@@ -36,6 +35,9 @@ Work = Callable[[Connection], T]
 
 #: connections a PostgreSQL engine hands out at once (SQLAlchemy's default pool: 5 + 10)
 POOL_CONNECTIONS: Final = 15
+#: SQLite writes between two WAL checkpoints (in the worker thread; the inline connection
+#: never checkpoints, so the event loop never waits for the file to be synced)
+CHECKPOINT_EVERY: Final = 200
 
 
 class Transactions:
@@ -72,10 +74,19 @@ class Transactions:
 
 
 class SqliteWorker:
-    """A sync engine and the one thread that uses it, shared by every engine of a database.
+    """SQLite units of work, run on the event loop's thread when the database is free.
 
-    Sharing keeps this process's hot-path writes to one database in one queue even when
-    several async engines point at it (a bot and a CLI command in one process, tests).
+    A unit is a few Core statements on a local file (0.3-0.6 ms). Handing each one to a
+    thread cost more than the work itself: the GIL hand-over added ~1 ms per hop, three
+    to four hops a turn. So a unit first runs right here, on a connection that never
+    waits (``busy_timeout = 0``, no automatic checkpoint): nothing in it can block the
+    loop. If the database is busy (another process or another engine holds the write
+    lock) SQLite refuses at BEGIN, before anything was done, and the unit runs again in
+    the worker thread, whose connection waits ``busy_timeout`` for the lock. The WAL is
+    checkpointed in that thread, every `CHECKPOINT_EVERY` writes, since checkpoints sync
+    the file.
+
+    One worker per database file, shared by every engine of it in this process.
     """
 
     _open: ClassVar[dict[str, SqliteWorker]] = {}
@@ -83,11 +94,19 @@ class SqliteWorker:
     def __init__(self, url: URL) -> None:
         self._key = url.render_as_string(hide_password=False)
         self._users = 0
-        self._engine = create_engine(
-            url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0
+        sync_url = url.set(drivername="sqlite+pysqlite")
+        self._inline = create_engine(sync_url, pool_size=1, max_overflow=0)
+        tune_sqlite(
+            self._inline,
+            foreign_keys=True,
+            busy_timeout_ms=0,
+            extra_pragmas=("PRAGMA wal_autocheckpoint = 0",),
         )
+        self._engine = create_engine(sync_url, pool_size=1, max_overflow=0)
         tune_sqlite(self._engine, foreign_keys=True)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-tx")
+        self._writes = 0
+        self._checkpoint: asyncio.Future[None] | None = None
 
     @classmethod
     def acquire(cls, url: URL) -> SqliteWorker:
@@ -102,12 +121,43 @@ class SqliteWorker:
         self._users -= 1
         if self._users <= 0 and self._open.get(self._key) is self:
             del self._open[self._key]
+            self._thread.submit(_checkpoint, self._engine)
             self._thread.shutdown(wait=True)
+            self._inline.dispose()
             self._engine.dispose()
 
     async def run(self, runner: Callable[[Engine, Work[T]], T], work: Work[T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, runner, self._engine, work)
+        try:
+            result = runner(self._inline, work)
+        except OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            return await loop.run_in_executor(self._thread, runner, self._engine, work)
+        if runner is _write_in:
+            self._writes += 1
+            if self._writes % CHECKPOINT_EVERY == 0 and (
+                self._checkpoint is None or self._checkpoint.done()
+            ):
+                self._checkpoint = loop.run_in_executor(self._thread, _checkpoint, self._engine)
+        return result
+
+
+def _checkpoint(engine: Engine) -> None:
+    """Copy committed WAL pages into the database file (outside any transaction)."""
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        raw.close()
+
+
+def _is_busy(error: OperationalError) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED: someone else holds the lock; nothing was done yet."""
+    message = str(error.orig).lower()
+    return "locked" in message or "busy" in message
 
 
 def _read_in(engine: Engine, work: Work[T]) -> T:
