@@ -17,7 +17,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -542,3 +542,40 @@ def test_unusable_urls_say_what_to_write_without_echoing_secrets(given: str) -> 
 
     assert "sqlite:///" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+async def test_a_turn_is_stored_after_the_server_dropped_the_connection() -> None:
+    """A PostgreSQL restart (here: every connection of the database terminated) between two
+    turns costs the next one a reconnect, not the trainee's reply."""
+    async with scratch_postgres_database(TEST_DATABASE_URL) as url:
+        await upgrade_database(url)
+        engine = create_engine_for(url)
+        store = SqlPracticeStore(engine)
+        try:
+            user = await store.get_or_create_user("telegram", "dropped")
+            session_id = await store.create_session(user.id, "homework-pointless", 1, "scripted")
+            await store.append_turn(session_id, patient_turn(0))
+            assert await store.active_session(user.id) is not None  # pooled connections now
+            admin = create_async_engine(
+                async_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT", poolclass=NullPool
+            )
+            try:
+                async with admin.connect() as connection:
+                    killed = await connection.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = :name AND pid <> pg_backend_pid()"
+                        ),
+                        {"name": make_url(url).database},
+                    )
+                    assert killed.all(), "the store's connections were open"
+            finally:
+                await admin.dispose()
+
+            await store.append_turn(session_id, trainee_turn(1))
+            stored = await store.get_session(session_id)
+            assert stored is not None
+            assert [t.index for t in stored.turns] == [0, 1]
+        finally:
+            await engine.dispose()

@@ -9,10 +9,11 @@ function that runs in one go:
 - **SQLite**: on a sync pysqlite connection, on the event loop's own thread while the
   database is free (0.3-0.6 ms per transaction), else in a worker thread that waits for
   the lock (`SqliteWorker`).
-- **PostgreSQL** (and in-memory SQLite, which a second engine could not see): through the
-  async engine's ``run_sync``, after waiting for a free pool connection without a
-  deadline (`ConnectionGate`), so a burst of turns queues instead of failing with a pool
-  timeout after 30 s.
+- **PostgreSQL**: through ``run_sync`` on a pool of its own (no pre-ping; a dropped
+  connection is retried once), after waiting for a free connection without a deadline
+  (an asyncio semaphore of the pool's size), so a burst of turns queues instead of failing
+  with the pool's 30 s timeout. In-memory SQLite, which a second engine could not see, uses
+  the caller's engine the same way.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from typing import Any, ClassVar, Final, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.storage.db import SQLITE_BEGIN, tune_sqlite
 
@@ -49,28 +50,53 @@ class Transactions:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._reader = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+        self._own: AsyncEngine | None = None
         self._gate = asyncio.Semaphore(POOL_CONNECTIONS)
         self._worker: SqliteWorker | None = None
         if engine.dialect.name == "sqlite" and _is_file(engine):
             self._worker = SqliteWorker.acquire(engine.url)
+        elif engine.dialect.name == "postgresql":
+            # Its own pool without pre-ping: the ping is a round trip before every
+            # transaction (half of one's cost); a connection the server dropped is
+            # retried once instead (`_on_postgresql`).
+            self._own = self._engine = create_async_engine(engine.url, pool_size=5, max_overflow=10)
+        self._reader = self._engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
 
     async def read(self, work: Work[T]) -> T:
         if self._worker is not None:
             return await self._worker.run(_read_in, work)
-        async with self._gate, self._reader.begin() as connection:
-            return await connection.run_sync(work)
+        return await self._on_postgresql(self._reader, work)
 
     async def write(self, work: Work[T]) -> T:
         if self._worker is not None:
             return await self._worker.run(_write_in, work)
-        async with self._gate, self._engine.begin() as connection:
-            return await connection.run_sync(work)
+        return await self._on_postgresql(self._engine, work)
+
+    async def _on_postgresql(self, engine: AsyncEngine, work: Work[T]) -> T:
+        """`work` in a transaction; once more on a fresh connection if the server dropped it.
+
+        Repeating a write is safe here: if the first attempt did commit before the
+        connection died, the repeat meets the unique (session, index) key (`TurnExists`,
+        which the practice service resolves by reading the session back) or sets the same
+        evaluation again.
+        """
+        for attempt in range(2):
+            try:
+                async with self._gate, engine.begin() as connection:
+                    return await connection.run_sync(work)
+            except DBAPIError as exc:
+                if attempt or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
+        """Release the SQLite worker; dispose of the own pool (runs inside ``dispose()``)."""
         if self._worker is not None:
             self._worker.release()
             self._worker = None
+        if self._own is not None:
+            self._own.sync_engine.dispose()
+            self._own = None
 
 
 class SqliteWorker:
