@@ -87,7 +87,11 @@ async def test_rtl_text_emoji_and_template_syntax_arrive_and_stay_literal(tmp_pa
         transcript = call.files["document"].content.decode()
         for text in (RTL, EMOJI, TEMPLATE):
             assert f"You: {text}\n" in transcript
-        assert "49" not in transcript and "xxx" not in transcript
+        rendered = TEMPLATE.replace("{{7*7}}", "49").replace(
+            "{% for x in range(3) %}x{% endfor %}", "xxx"
+        )
+        assert "So 49 and" not in transcript and "xxx is what" not in transcript
+        assert rendered not in transcript  # (the header's time may contain "49")
         assert not any("49" in t or "xxx" in t for t in r.tg.sent_texts(USER))
 
 
