@@ -64,8 +64,18 @@ def short_label(move_id: str) -> str:
     return SHORT_LABELS.get(move_id, move_id.replace("_", " "))
 
 
-def tension_chart(feedback: SessionFeedback, title: str) -> bytes:
-    """PNG bytes: x = turn (0 = the opening), y = tension 0-10, moves and pitfalls marked."""
+def tension_chart(
+    feedback: SessionFeedback,
+    title: str,
+    *,
+    turn_label: str = "turn",
+    tension_label: str = "tension",
+) -> bytes:
+    """PNG bytes: x = turn (0 = the opening), y = tension 0-10, moves and pitfalls marked.
+
+    The axis words come from the persona's rubric (``phrase("turn")``, ``phrase("tension")``),
+    so a German session gets a German chart.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,8 +123,8 @@ def tension_chart(feedback: SessionFeedback, title: str) -> bytes:
         axes.set_xticklabels(["open", *(str(t) for t in turns[1:])], fontsize=11)
         axes.set_yticks(range(0, MAX_TENSION + 1, 2))
         axes.tick_params(axis="y", labelsize=11)
-        axes.set_xlabel("turn", fontsize=12)
-        axes.set_ylabel("tension", fontsize=12)
+        axes.set_xlabel(turn_label.lower(), fontsize=12)
+        axes.set_ylabel(tension_label.lower(), fontsize=12)
         axes.set_title(title, fontsize=13, loc="left", parse_math=False)
         axes.grid(axis="y", alpha=0.3)
         for side in ("top", "right"):

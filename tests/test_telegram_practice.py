@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bot import charts
 from bot.domain.ids import Speaker
 from bot.practice.records import SessionStatus
 from bot.practice.service import MAX_REPLY_CHARS
+from bot.telegram import presenters
 from bot.telegram.formatting import feedback_html, patient_line, session_header
 from tests.fakes.telegram_server import FakeTelegram
 from tests.telegram_kit import USER, Rig, catalog, rig
@@ -262,3 +267,26 @@ async def test_hint_and_end_without_a_session(tmp_path: Path) -> None:
             mark = r.tg.mark()
             await r.say(command)
             assert r.tg.texts_since(mark) == [r.texts.no_session]
+
+
+async def test_a_german_sessions_chart_speaks_german(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[tuple[str, str, str]] = []
+    real_chart = charts.tension_chart
+
+    def spy(feedback: Any, title: str, *, turn_label: str, tension_label: str) -> bytes:
+        drawn.append((title, turn_label, tension_label))
+        return real_chart(feedback, title, turn_label=turn_label, tension_label=tension_label)
+
+    monkeypatch.setattr(presenters, "tension_chart", spy)
+    async with rig(tmp_path) as r:
+        await r.consent()
+        await r.start_session("klar-mach-ich")
+        await r.say("Ich merke, dass ich gerade ziemlich schnell weitergemacht habe.")
+        mark = r.tg.mark()
+        await r.say("/end")
+        assert r.tg.since(mark)[-1].method == "sendPhoto"
+    (title, turn, tension) = drawn[0]
+    assert (turn, tension) == ("Runde", "Anspannung")
+    assert title.endswith(": anspannung")

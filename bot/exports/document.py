@@ -101,7 +101,12 @@ def build_document(
             f"{rubric.phrase('suggestion')}: {feedback.suggestion}",
         ]
         if with_chart and len(feedback.tension) > 1:
-            chart = tension_chart(feedback, f"{persona.title}: tension")
+            chart = tension_chart(
+                feedback,
+                f"{persona.title}: {rubric.phrase('tension').lower()}",
+                turn_label=rubric.phrase("turn"),
+                tension_label=rubric.phrase("tension"),
+            )
     p = persona.patient
     return ExportDocument(
         title=persona.title,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 from aiogram import Bot
 from aiogram.enums import ChatAction
@@ -94,7 +95,13 @@ async def send_feedback(
     rubric = practice.catalog.rubric_for(persona.language)
     await send_long(bot, chat_id, feedback_html(texts, rubric, persona, feedback))
     png = await asyncio.to_thread(
-        tension_chart, feedback, texts.chart_title.format(title=persona.title)
+        partial(
+            tension_chart,
+            feedback,
+            texts.chart_title.format(title=persona.title, tension=rubric.phrase("tension").lower()),
+            turn_label=rubric.phrase("turn"),
+            tension_label=rubric.phrase("tension"),
+        )
     )
     await bot.send_photo(
         chat_id,
