@@ -93,3 +93,24 @@ async def test_a_turn_cut_off_by_a_crash_is_completed_after_the_restart(
         assert owed.speaker is Speaker.PATIENT and answer.speaker is Speaker.PATIENT
         assert session.turns[5].text == VALIDATE
         assert r.tg.texts_since(mark) == [r.texts.resumed, patient(owed.text), patient(answer.text)]
+
+
+async def test_end_after_a_crash_first_shows_the_line_the_patient_owed(tmp_path: Path) -> None:
+    async with rig(tmp_path, patient=CrashingPatient(crash_on=2)) as r:
+        await r.consent()
+        await r.start_session(PERSONA)
+        await r.say(DEFENSIVE)
+        await r.say(META)  # the patient "dies" answering this one
+        await r.restart(patient=ScriptedPatient())
+
+        mark = r.tg.mark()
+        await r.say("/end")
+        user = await r.trainee()
+        (newest, *_) = await r.practice.history(user.id)
+        session = await r.practice.owned_session(user.id, newest.id)
+        owed = session.turns[4]
+        assert owed.speaker is Speaker.PATIENT and session.turns[3].text == META
+        shown = r.tg.texts_since(mark)
+        assert shown[:2] == [r.texts.resumed, patient(owed.text)]
+        assert shown[2].startswith("<b>Feedback · The homework is pointless</b>")
+        assert r.tg.since(mark)[-1].method == "sendPhoto"

@@ -18,7 +18,14 @@ from bot.telegram import keyboards
 from bot.telegram.callbacks import MenuCb, MenuItem, PersonaCb, RuptureCb, RuptureChoice
 from bot.telegram.cohort_views import practise_screen
 from bot.telegram.formatting import fill, patient_line, persona_cards, session_header
-from bot.telegram.presenters import drop_keyboard, send_feedback, show, take_reply, typing
+from bot.telegram.presenters import (
+    drop_keyboard,
+    send_feedback,
+    send_long,
+    show,
+    take_reply,
+    typing,
+)
 from bot.telegram.texts import UiTexts
 
 _SYSTEM_RANDOM = secrets.SystemRandom()
@@ -134,9 +141,19 @@ def create_router() -> Router:
             await message.answer(texts.no_session, reply_markup=keyboards.main_menu(texts))
             return
         persona = practice.persona(active.persona_id)
-        async with typing(bot, message.chat.id):
-            feedback = await practice.end(trainee.id)
-        await send_feedback(bot, message.chat.id, practice, texts, active.id, persona, feedback)
+        chat_id = message.chat.id
+        async with typing(bot, chat_id, waits=practice.calls_model):
+            owed = await practice.resume(trainee.id)  # a turn a crash cut off, first
+        if owed:
+            await bot.send_message(chat_id, texts.resumed)
+            for line in owed:
+                await send_long(bot, chat_id, patient_line(texts, persona, line))
+        if await practice.active(trainee.id) is None:  # that turn ended the session
+            feedback = await practice.feedback(trainee.id, active.id)
+        else:
+            async with typing(bot, chat_id):
+                feedback = await practice.end(trainee.id)
+        await send_feedback(bot, chat_id, practice, texts, active.id, persona, feedback)
 
     @router.message(F.text, ~F.text.startswith("/"))
     async def reply(
