@@ -57,7 +57,19 @@ async def test_long_polling_serves_a_trainee(tmp_path: Path) -> None:
             f"{texts().intro}\n\n<b>{texts().consent_question}</b>",
             f"{texts().consent_thanks}\n\n{texts().menu}",
         ]
-        assert [c.method for c in tg.calls[:3]] == ["deleteWebhook", "setMyCommands", "getMe"]
+        assert [c.method for c in tg.calls[:4]] == [
+            "deleteWebhook",
+            "setMyCommands",
+            "setMyCommands",
+            "getMe",
+        ]
+        assert tg.commands_by_scope["all_group_chats"] == [
+            {
+                "command": "drill",
+                "description": "A quick quiz for the group: which rupture marker is this?",
+            },
+            {"command": "review", "description": "Trainers: review a shared transcript together"},
+        ]
         assert tg.commands == [
             {"command": "start", "description": "Introduction and consent"},
             {"command": "practice", "description": "Start a practice session"},

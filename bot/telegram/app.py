@@ -17,7 +17,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, BotCommandScopeAllGroupChats
 from aiogram.utils.token import TokenValidationError, validate_token
 
 from bot.cohort_wiring import Cohorts
@@ -152,15 +152,20 @@ def create_dispatcher(
     return dp
 
 
-def bot_commands(texts: UiTexts) -> list[BotCommand]:
+def bot_commands(texts: UiTexts, *, groups: bool = False) -> list[BotCommand]:
+    """The command menu of private chats, or with `groups` the one of group chats."""
+    listed = texts.group_commands if groups else texts.commands
     return [
         BotCommand(command=name, description=description)
-        for name, description in texts.commands.model_dump().items()
+        for name, description in listed.model_dump().items()
     ]
 
 
 async def set_commands(bot: Bot, texts: UiTexts) -> None:
     await bot.set_my_commands(bot_commands(texts))
+    await bot.set_my_commands(
+        bot_commands(texts, groups=True), scope=BotCommandScopeAllGroupChats()
+    )
 
 
 def app_dispatcher(

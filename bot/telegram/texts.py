@@ -29,6 +29,11 @@ class CommandTexts(_Texts):
     help: str
 
 
+class GroupCommandTexts(_Texts):
+    drill: str
+    review: str
+
+
 class ButtonTexts(_Texts):
     agree: str
     decline: str
@@ -70,6 +75,7 @@ class UiTexts(_Texts):
     help: str
     learn: str
     commands: CommandTexts
+    group_commands: GroupCommandTexts
     buttons: ButtonTexts
     choose_rupture: str
     choose_persona: str

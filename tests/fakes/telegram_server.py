@@ -114,6 +114,8 @@ class FakeTelegram:
         self.chats: dict[int, list[dict[str, Any]]] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
         self.commands: list[dict[str, Any]] = []
+        #: commands per scope type ("default", "all_group_chats", ...)
+        self.commands_by_scope: dict[str, list[dict[str, Any]]] = {}
         self.polls: dict[str, dict[str, Any]] = {}
         self._poll_ids = itertools.count(1)
         self._failures: dict[str, list[ApiError]] = {}
@@ -477,7 +479,11 @@ class FakeTelegram:
         return self._pending[:limit]
 
     async def _m_setmycommands(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
-        self.commands = list(params.get("commands") or [])
+        scope = params.get("scope") or {"type": "default"}
+        commands = list(params.get("commands") or [])
+        self.commands_by_scope[str(scope["type"])] = commands
+        if scope["type"] == "default":
+            self.commands = commands
         return True
 
     async def _m_getmycommands(self, params: dict[str, Any], files: dict[str, Upload]) -> Any:
