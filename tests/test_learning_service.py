@@ -227,6 +227,25 @@ async def test_the_right_category_with_the_wrong_marker_is_not_correct(
     assert result.right_detail == "denial"
 
 
+async def test_the_finer_answer_given_later_completes_the_newest_answer(
+    service: LearningService, user_id: int
+) -> None:
+    """A group answers in two quizzes: the second vote completes the first answer."""
+    assert not await service.answer_drill_detail(user_id, "wd-d01", "denial")  # nothing yet
+    await service.answer_drill(user_id, "wd-d01", "withdrawal_rupture")
+    await service.answer_drill(user_id, "wd-d01", "withdrawal_rupture")
+    assert await service.answer_drill_detail(user_id, "wd-d01", "denial")
+    older, newest = await stored(service).drill_attempts(user_id)
+    assert (older.detail, older.correct) == (None, True)
+    assert (newest.detail, newest.detail_correct, newest.correct) == ("denial", True, True)
+    assert await service.answer_drill_detail(user_id, "wd-d01", "minimal_response")
+    older, _ = await stored(service).drill_attempts(user_id)
+    assert (older.detail, older.detail_correct, older.correct) == ("minimal_response", False, False)
+    assert not await service.answer_drill_detail(user_id, "wd-d01", "denial")  # none open now
+    with pytest.raises(LearningError, match="not one of the options"):
+        await service.answer_drill_detail(user_id, "wd-d01", "astrology")
+
+
 async def test_a_none_drill_has_no_finer_question(service: LearningService, user_id: int) -> None:
     drill = service.drill("intro-d03")
     result = await service.answer_drill(user_id, "intro-d03", "none")

@@ -70,7 +70,7 @@ async def test_a_group_drill_is_a_quiz_and_consented_votes_count(tmp_path: Path)
         # a consented trainee's vote is their drill answer; a stranger's stores nothing
         await r.send(r.tg.poll_answer("poll-1", USER, [0]))
         await r.send(r.tg.poll_answer("poll-1", OTHER_USER, [1]))
-        await r.send(r.tg.poll_answer("poll-2", USER, [0]))  # the finer question: not scored
+        await r.send(r.tg.poll_answer("poll-2", OTHER_USER, [0]))  # no consent: nothing
         await r.send(r.tg.poll_answer("poll-1", USER, []))  # a retracted vote
         assert r.rows("users") == 1
         (attempt,) = await service(r).store.drill_attempts((await r.trainee()).id)
@@ -79,6 +79,21 @@ async def test_a_group_drill_is_a_quiz_and_consented_votes_count(tmp_path: Path)
             Noticed.CONFRONTATION_RUPTURE,
             True,
         )
+        assert attempt.detail is None  # the finer question is not answered yet
+
+        # the vote in the finer quiz completes that answer: a wrong marker makes it wrong
+        assert drill.detail is not None
+        detail_ids = [option for option, _ in service(r).detail_options(drill)]
+        wrong = next(n for n, option in enumerate(detail_ids) if option != drill.detail.answer)
+        await r.send(r.tg.poll_answer("poll-2", USER, [wrong]))
+        (attempt,) = await service(r).store.drill_attempts((await r.trainee()).id)
+        assert (attempt.detail, attempt.detail_correct, attempt.correct) == (
+            detail_ids[wrong],
+            False,
+            False,
+        )
+        await r.send(r.tg.poll_answer("poll-2", USER, [wrong]))  # voting twice changes nothing
+        assert len(await service(r).store.drill_attempts((await r.trainee()).id)) == 1
 
         # the group moves on to a drill it has not seen
         mark = r.tg.mark()

@@ -480,6 +480,11 @@ class NoStore:
     async def add_prompt_attempt(self, attempt: PromptAttempt) -> int:
         raise NotImplementedError
 
+    async def set_drill_detail(
+        self, user_id: int, drill_id: str, detail: str, detail_correct: bool
+    ) -> bool:
+        raise NotImplementedError
+
     async def drill_attempts(
         self, user_id: int, module_id: str | None = None
     ) -> list[DrillAttempt]:

@@ -239,6 +239,23 @@ class LearningService:
             explanation=drill.explanation,
         )
 
+    async def answer_drill_detail(self, user_id: int, drill_id: str, detail: str) -> bool:
+        """Score the finer question answered apart from the first (a group's second quiz).
+
+        It completes the user's newest answer to that drill; without one (they skipped the
+        first quiz) nothing is stored and False comes back.
+        """
+        _, drill = self._drill(drill_id)
+        if drill.detail is None or detail not in drill.detail.options:
+            raise LearningError("bad_answer", f"{detail!r} is not one of the options.")
+        return await self.store.set_drill_detail(
+            user_id, drill.id, detail, detail == drill.detail.answer
+        )
+
+    def is_noticed_option(self, option_id: str) -> bool:
+        """Does this quiz option answer the first question ("what did you notice?")?"""
+        return option_id in set(Noticed)
+
     async def answer_prompt(self, user_id: int, prompt_id: str, text: str) -> PromptResult:
         """Judge the trainee's answer, store it, and show the model answer and why it works."""
         module, prompt = self._prompt(prompt_id)

@@ -12,6 +12,13 @@ class LearningStore(Protocol):
         """Store an answer and return its id (`LookupError` if the user does not exist)."""
         ...
 
+    async def set_drill_detail(
+        self, user_id: int, drill_id: str, detail: str, detail_correct: bool
+    ) -> bool:
+        """Add the finer answer to the user's newest answer to `drill_id` that has none yet
+        (a group's second quiz); its overall correctness follows. False if there is none."""
+        ...
+
     async def add_prompt_attempt(self, attempt: PromptAttempt) -> int:
         """Store an answer and return its id (`LookupError` if the user does not exist)."""
         ...

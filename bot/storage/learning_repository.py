@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -42,6 +42,29 @@ class SqlLearningStore:
             created_at=attempt.created_at,
         )
         return await self._add(row, attempt.user_id)
+
+    async def set_drill_detail(
+        self, user_id: int, drill_id: str, detail: str, detail_correct: bool
+    ) -> bool:
+        rows = DrillAttemptRow
+        newest_open = (
+            select(func.max(rows.id))
+            .where(rows.user_id == user_id, rows.drill_id == drill_id, rows.detail.is_(None))
+            .scalar_subquery()
+        )
+        change = (
+            update(rows)
+            .where(rows.id == newest_open)
+            .values(
+                detail=detail,
+                detail_correct=detail_correct,
+                correct=rows.noticed_correct if detail_correct else False,
+            )
+            .returning(rows.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._write() as db, db.begin():
+            return (await db.scalar(change)) is not None
 
     async def add_prompt_attempt(self, attempt: PromptAttempt) -> int:
         row = PromptAttemptRow(

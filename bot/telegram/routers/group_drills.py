@@ -3,9 +3,9 @@ quiz ("What did you notice?"), then the finer question as a second quiz.
 
 The first quiz is not anonymous, so each vote arrives as a `poll_answer` update; it is
 recorded as that trainee's drill answer only if they have agreed to storage in a
-private chat. The poll-to-drill mapping is kept in the database, so votes cast after a
-restart (or on another replica) still count. The second quiz is for the group's
-discussion and is not recorded.
+private chat; a vote in the second quiz completes that answer (as the finer question
+does in a private drill). The poll-to-drill mapping is kept in the database, so votes
+cast after a restart (or on another replica) still count.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ async def post_quiz(
         )
     if drill.detail is not None:
         detail = learning.quiz_poll(drill.id, "detail")
-        await bot.send_poll(
+        finer = await bot.send_poll(
             chat_id,
             question=esc(detail.question),
             options=list(detail.options),
@@ -79,6 +79,17 @@ async def post_quiz(
             correct_option_ids=[detail.correct_option_id],
             explanation=esc(detail.explanation),
         )
+        if finer.poll is not None:
+            await quiz_polls.remember_quiz(
+                PostedQuiz(
+                    poll_id=finer.poll.id,
+                    chat_id=chat_id,
+                    message_id=finer.message_id,
+                    drill_id=drill.id,
+                    option_ids=detail.option_ids,
+                    created_at=datetime.now(UTC),
+                )
+            )
 
 
 def create_router() -> Router:
@@ -131,8 +142,12 @@ def create_router() -> Router:
         trainee = await find_trainee(practice.store, poll_answer.user.id)
         if trainee is None:
             return  # no consent, nothing stored
+        option = quiz.option_ids[choice]
         try:
-            await learning.answer_drill(trainee.id, quiz.drill_id, quiz.option_ids[choice])
+            if learning.is_noticed_option(option):
+                await learning.answer_drill(trainee.id, quiz.drill_id, option)
+            elif not await learning.answer_drill_detail(trainee.id, quiz.drill_id, option):
+                log.info("finer quiz answer not recorded: no first answer to complete")
         except LearningError as exc:
             log.info("quiz answer not recorded: %s", exc.code)
 
