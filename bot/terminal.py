@@ -49,7 +49,7 @@ class TerminalPractice:
     async def _resume_or_choose(self, persona_id: str | None, seed: int | None) -> Persona | None:
         active = await self.practice.active(self.user_id)
         if active is not None and persona_id is None:
-            persona = self.practice.persona(active.persona_id)
+            persona = await self.practice.persona_of(active)
             turns = sum(1 for t in active.turns if t.speaker == "trainee")
             answer = self.ask(
                 f"You have an unfinished session with {persona.patient.name} "

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from bot.authoring.library import PersonaLibrary
 from bot.domain.state import PatientState
 from tests.cohort_kit import OTHER_TRAINEE, TRAINEE, TRAINER, CohortRig, cohort_rig
 from tests.telegram_kit import ROOT
@@ -266,3 +267,31 @@ async def test_a_principle_is_stored_and_both_patients_follow_it(tmp_path: Path)
         persona = c.cohorts.library.persona("my-daniel")
         assert persona is not None
         assert persona.dynamics.max_softening_per_turn == 1
+
+
+async def test_a_replica_that_has_not_seen_a_published_persona_yet_still_answers(
+    tmp_path: Path,
+) -> None:
+    """Published through one replica, practised through another that loaded its personas
+    before: the session's persona is read from the database, not refused."""
+    async with cohort_rig(tmp_path) as c:
+        await c.make_trainer()
+        token = await c.new_cohort("Spring CBT")
+        await c.r.consent(TRAINEE)
+        await c.join(token, TRAINEE)
+        await upload(c, persona_yaml())
+        await c.tap("📣 Publish", TRAINER)
+        await c.r.say("/practice", TRAINEE)
+        await c.tap("Confrontation", TRAINEE)
+        await c.tap("Daniel, once more · ★", TRAINEE)
+
+        library = c.r.practice.persona_source
+        assert isinstance(library, PersonaLibrary)
+        other_replica = PersonaLibrary(library.store, library.renderer, library.templates_dir)
+        assert other_replica.persona("my-daniel") is None  # it started before the publish
+        c.r.practice.persona_source = other_replica
+
+        mark = c.r.tg.mark()
+        await c.r.say("I notice I went straight to the worksheet. What was that like?", TRAINEE)
+        assert c.r.tg.texts_since(mark)[0].startswith("<b>Daniel:</b> ")
+        assert other_replica.persona("my-daniel") is not None

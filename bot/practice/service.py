@@ -52,6 +52,10 @@ class PersonaSource(Protocol):
         """The extra personas this user may start a session with."""
         ...
 
+    async def reload(self, persona_id: str) -> Persona | None:
+        """Read one persona from storage again (another replica may have added or changed it)."""
+        ...
+
 
 class PracticeError(Exception):
     """A user mistake or an impossible request; the message is safe to show."""
@@ -130,6 +134,18 @@ class PracticeService:
             raise PracticeError("unknown_persona", f"There is no persona called {persona_id!r}.")
         return persona
 
+    async def persona_of(self, session: SessionRecord) -> Persona:
+        """The persona of a stored session, read again from storage if this process does not
+        know it yet (a trainer published it through another replica)."""
+        try:
+            return self.persona(session.persona_id)
+        except PracticeError:
+            if self.persona_source is None or not await self.persona_source.reload(
+                session.persona_id
+            ):
+                raise
+            return self.persona(session.persona_id)
+
     # --- a session ----------------------------------------------------------------
 
     async def start(self, user_id: int, persona_id: str, seed: int | None = None) -> SessionView:
@@ -168,7 +184,7 @@ class PracticeService:
         text = _CONTROL_CHARS.sub("", text).strip()
         async with self._locks[user_id]:
             session = await self._require_active(user_id)
-            persona = self.persona(session.persona_id)
+            persona = await self.persona_of(session)
             if self.crisis.signals_crisis(text):
                 message = "\n\n".join(
                     (
@@ -212,12 +228,12 @@ class PracticeService:
             session = await self.store.active_session(user_id)
             if session is None:
                 return ()
-            _, lines = await self._complete_pending(session, self.persona(session.persona_id))
+            _, lines = await self._complete_pending(session, await self.persona_of(session))
             return lines
 
     async def hint(self, user_id: int) -> str:
         session = await self._require_active(user_id)
-        persona = self.persona(session.persona_id)
+        persona = await self.persona_of(session)
         last = _last_evaluation(session)
         return hint(
             persona, self.catalog.rubric_for(persona.language), _current_state(session), last
@@ -226,7 +242,7 @@ class PracticeService:
     async def end(self, user_id: int) -> SessionFeedback:
         async with self._locks[user_id]:
             session = await self._require_active(user_id)
-            persona = self.persona(session.persona_id)
+            persona = await self.persona_of(session)
             session, _ = await self._complete_pending(session, persona)
             if session.status is SessionStatus.FINISHED:
                 return self._stored_feedback(session)
@@ -235,7 +251,7 @@ class PracticeService:
     async def replay(self, user_id: int, session_id: int, from_turn: int) -> SessionView:
         """A "what if" session: the same patient, restored to just before reply `from_turn`."""
         original = await self.owned_session(user_id, session_id)
-        persona = self.persona(original.persona_id)
+        persona = await self.persona_of(original)
         trainee_turns = [t for t in original.turns if t.speaker is Speaker.TRAINEE]
         if not 1 <= from_turn <= len(trainee_turns):
             raise PracticeError("bad_turn", f"Choose a turn between 1 and {len(trainee_turns)}.")
@@ -292,7 +308,7 @@ class PracticeService:
     async def _abandon_active(self, user_id: int) -> None:
         active = await self.store.active_session(user_id)
         if active is not None:
-            await self._finish(active, self.persona(active.persona_id), EndReason.ABANDONED)
+            await self._finish(active, await self.persona_of(active), EndReason.ABANDONED)
 
     async def _append_reply(
         self, session: SessionRecord, persona: Persona, text: str

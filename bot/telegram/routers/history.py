@@ -79,7 +79,7 @@ def create_router() -> Router:
             await callback.answer()
             return
         chat_id = callback.message.chat.id
-        persona = practice.persona(session.persona_id)
+        persona = await practice.persona_of(session)
         if callback_data.show is HistoryView.FEEDBACK:
             feedback = await practice.feedback(trainee.id, session.id)
             await callback.answer()

@@ -47,7 +47,7 @@ def create_router() -> Router:
             await message.answer(texts.voice_failed)
             return
         active = await practice.active(trainee.id)
-        language = practice.persona(active.persona_id).language if active else None
+        language = (await practice.persona_of(active)).language if active else None
         try:
             async with typing(bot, message.chat.id):
                 file = await bot.get_file(note.file_id)

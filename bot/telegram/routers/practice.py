@@ -140,7 +140,7 @@ def create_router() -> Router:
         if active is None:
             await message.answer(texts.no_session, reply_markup=keyboards.main_menu(texts))
             return
-        persona = practice.persona(active.persona_id)
+        persona = await practice.persona_of(active)
         chat_id = message.chat.id
         async with typing(bot, chat_id, waits=practice.calls_model):
             owed = await practice.resume(trainee.id)  # a turn a crash cut off, first

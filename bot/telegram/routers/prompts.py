@@ -58,7 +58,7 @@ async def send_prompt(
 ) -> None:
     module, prompt = prompt_in_module(learning, prompt_id)
     active = await practice.active(trainee.id)
-    paused = practice.persona(active.persona_id).title if active is not None else None
+    paused = (await practice.persona_of(active)).title if active is not None else None
     text, markup = prompt_screen(texts, module, prompt, note=note, paused_title=paused)
     sent = await bot.send_message(chat_id, text, reply_markup=markup)
     await await_prompt(

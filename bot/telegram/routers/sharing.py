@@ -48,7 +48,7 @@ async def _send_export(
     label: str,
     fmt: ExportFormat,
 ) -> None:
-    persona = practice.persona(session.persona_id)
+    persona = await practice.persona_of(session)
     rubric = practice.catalog.rubric_for(persona.language)
     document = await asyncio.to_thread(build_document, session, persona, rubric, label)
     content = await asyncio.to_thread(render, document, fmt)
@@ -236,7 +236,7 @@ def create_router() -> Router:
         if callback.message is None:
             return
         session = shared.session
-        persona = practice.persona(session.persona_id)
+        persona = await practice.persona_of(session)
         parts = [
             fill(
                 texts.cohorts.shared_transcript,
