@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     # Telegram
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str | None = None
+    telegram_max_connections: int = Field(default=500, ge=1, le=10_000)
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 
     # Model server (any OpenAI-compatible endpoint)

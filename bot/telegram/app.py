@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeAllGroupChats
@@ -73,9 +73,12 @@ def create_bot(settings: Settings) -> Bot:
     """A bot for the configured token; `TELEGRAM_API_URL` points it at a self-hosted server."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    session = None
-    if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    url = settings.telegram_api_url
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(url) if url else PRODUCTION,
+        # aiogram's default of 100 made "typing…" seconds late in a burst of trainees
+        limit=settings.telegram_max_connections,
+    )
     bot = Bot(
         token=settings.telegram_bot_token.get_secret_value(),
         session=session,
