@@ -19,6 +19,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message, PollAnswer
 
 from bot.learning import LearningError, LearningService
+from bot.learning.models import QuizPoll
 from bot.learning.quiz_polls import PostedQuiz, QuizPollStore, next_group_drill
 from bot.practice.service import PracticeService
 from bot.telegram.formatting import esc, fill
@@ -47,7 +48,16 @@ async def post_quiz(
             module=esc(module.title), exchange=exchange_html(texts, drill)
         ),
     )
-    poll = learning.quiz_poll(drill.id)
+    await _send_quiz(bot, chat_id, quiz_polls, drill.id, learning.quiz_poll(drill.id))
+    if drill.detail is not None:
+        detail = learning.quiz_poll(drill.id, "detail")
+        await _send_quiz(bot, chat_id, quiz_polls, drill.id, detail)
+
+
+async def _send_quiz(
+    bot: Bot, chat_id: int, quiz_polls: QuizPollStore, drill_id: str, poll: QuizPoll
+) -> None:
+    """Post one non-anonymous quiz poll and remember which drill and options it shows."""
     sent = await bot.send_poll(
         chat_id,
         question=esc(poll.question),
@@ -63,33 +73,11 @@ async def post_quiz(
                 poll_id=sent.poll.id,
                 chat_id=chat_id,
                 message_id=sent.message_id,
-                drill_id=drill.id,
+                drill_id=drill_id,
                 option_ids=poll.option_ids,
                 created_at=datetime.now(UTC),
             )
         )
-    if drill.detail is not None:
-        detail = learning.quiz_poll(drill.id, "detail")
-        finer = await bot.send_poll(
-            chat_id,
-            question=esc(detail.question),
-            options=list(detail.options),
-            type=PollType.QUIZ,
-            is_anonymous=False,
-            correct_option_ids=[detail.correct_option_id],
-            explanation=esc(detail.explanation),
-        )
-        if finer.poll is not None:
-            await quiz_polls.remember_quiz(
-                PostedQuiz(
-                    poll_id=finer.poll.id,
-                    chat_id=chat_id,
-                    message_id=finer.message_id,
-                    drill_id=drill.id,
-                    option_ids=detail.option_ids,
-                    created_at=datetime.now(UTC),
-                )
-            )
 
 
 def create_router() -> Router:
