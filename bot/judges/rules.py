@@ -56,6 +56,8 @@ _VOICED_BY_A_REPROACH = frozenset(
     {RepairStrategy.PROVIDE_RATIONALE, RepairStrategy.DISCLOSE_INTERNAL_EXPERIENCE}
 )
 _LINK = RepairStrategy.LINK_TO_PATTERN
+#: earlier replies remembered by `RuleJudge._opens_rupture` before it starts afresh
+_OPENED_MEMORY = 20_000
 _PREMATURE = Pitfall.PREMATURE_INTERPRETATION
 #: In the order results are listed (an enum's own iteration is slow in a hot loop).
 _MOVES = tuple(RepairStrategy)
@@ -96,6 +98,8 @@ class RuleJudge:
             raise ValueError("RuleJudge needs at least one rubric")
         self._rubrics = dict(rubrics)
         self._compiled = {lang: compile_rubric(r) for lang, r in self._rubrics.items()}
+        #: earlier trainee replies that opened the rupture up: see `_opens_rupture`
+        self._opened: dict[tuple[int, int, str], bool] = {}
 
     def rubric_for(self, language: str) -> Rubric:
         return self._rubrics[self._language(language)]
@@ -214,15 +218,30 @@ class RuleJudge:
         self, moment: RuptureMoment, rubric: CompiledRubric, lexicon: Lexicon
     ) -> bool:
         """Has the trainee already explored the rupture earlier in this conversation?"""
-        for utterance in moment.context:
-            if utterance.speaker is not Speaker.TRAINEE:
-                continue
-            text = normalise(utterance.text)
+        return any(
+            self._opens_rupture(utterance.text, rubric, lexicon)
+            for utterance in moment.context
+            if utterance.speaker is Speaker.TRAINEE
+        )
+
+    def _opens_rupture(self, said: str, rubric: CompiledRubric, lexicon: Lexicon) -> bool:
+        """Does this earlier reply explore the rupture? Remembered per reply text.
+
+        Every turn re-reads the session's earlier replies, and each reads the same way each
+        time; working them out anew was half of the judge's time in a long session. The memory
+        is bounded and holds no more than the session records already do.
+        """
+        key = (id(rubric), id(lexicon), said)
+        opened = self._opened.get(key)
+        if opened is None:
+            if len(self._opened) >= _OPENED_MEMORY:
+                self._opened.clear()
+            text = normalise(said)
             compiled = rubric.for_text(text)
-            said = sentences(text)
-            if any(find_all(compiled[m], said, lexicon) for m in _OPENING):
-                return True
-        return False
+            parts = sentences(text)
+            opened = any(find_all(compiled[m], parts, lexicon) for m in _OPENING)
+            self._opened[key] = opened
+        return opened
 
 
 def _structural_cues(
