@@ -35,14 +35,19 @@ class UsageLimits:
     per_minute: int = 0
     per_day: int = 0
 
+    def windows(self, now: datetime) -> list[datetime]:
+        """The moments to count replies since: a minute ago, UTC midnight (if limited)."""
+        midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+        return [now - WINDOW] * bool(self.per_minute) + [midnight] * bool(self.per_day)
+
     async def check(self, store: ReplyCounter, user_id: int, now: datetime) -> None:
         """Raise `LimitReached` if one more reply now would exceed a limit (one count query)."""
-        midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
-        windows = [now - WINDOW] if self.per_minute else []
-        windows += [midnight] if self.per_day else []
-        if not windows:
-            return
-        counts = await store.count_trainee_turns(user_id, windows)
+        windows = self.windows(now)
+        if windows:
+            self.enforce(await store.count_trainee_turns(user_id, windows), now)
+
+    def enforce(self, counts: Sequence[int], now: datetime) -> None:
+        """`check` on counts already read, one per moment in `windows(now)`."""
         if self.per_minute and counts[0] >= self.per_minute:
             raise LimitReached(
                 "rate_limited",
@@ -51,6 +56,7 @@ class UsageLimits:
                 "and the patient is still waiting for it.",
             )
         if self.per_day and counts[-1] >= self.per_day:
+            midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
             raise LimitReached(
                 "daily_quota",
                 f"You've reached today's limit of {self.per_day} practice replies. It resets "

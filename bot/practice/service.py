@@ -183,7 +183,10 @@ class PracticeService:
         """Take one trainee reply: evaluate it, move the patient, get the patient's answer."""
         text = _CONTROL_CHARS.sub("", text).strip()
         async with self._locks[user_id]:
-            session = await self._require_active(user_id)
+            now = _now()
+            windows = self.limits.windows(now) if self.limits is not None else []
+            found, reply_counts = await self.store.active_session_and_reply_counts(user_id, windows)
+            session = _required(found)
             persona = await self.persona_of(session)
             if self.crisis.signals_crisis(text):
                 message = "\n\n".join(
@@ -213,7 +216,7 @@ class PracticeService:
                 return (await self._finish_turn(session, persona))[1]
             if self.limits is not None:
                 try:
-                    await self.limits.check(self.store, user_id, _now())
+                    self.limits.enforce(reply_counts, now)
                 except LimitReached as exc:
                     raise PracticeError(exc.code, str(exc)) from None
             session, recovered = await self._append_reply(session, persona, text)
@@ -293,12 +296,7 @@ class PracticeService:
     # --- internals ------------------------------------------------------------------
 
     async def _require_active(self, user_id: int) -> SessionRecord:
-        session = await self.store.active_session(user_id)
-        if session is None:
-            raise PracticeError(
-                "no_session", "There is no practice session running. Start one first."
-            )
-        return session
+        return _required(await self.store.active_session(user_id))
 
     async def _load(self, session_id: int) -> SessionRecord:
         session = await self.store.get_session(session_id)
@@ -492,6 +490,13 @@ def _current_state(session: SessionRecord) -> PatientState:
 
 def _last_evaluation(session: SessionRecord) -> TurnEvaluation | None:
     return next((t.evaluation for t in reversed(session.turns) if t.evaluation is not None), None)
+
+
+def _required(session: SessionRecord | None) -> SessionRecord:
+    """The active session, or the trainee is told to start one."""
+    if session is None:
+        raise PracticeError("no_session", "There is no practice session running. Start one first.")
+    return session
 
 
 def _now() -> datetime:

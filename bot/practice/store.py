@@ -88,6 +88,12 @@ class PracticeStore(Protocol):
         """The user's newest unfinished session, if any."""
         ...
 
+    async def active_session_and_reply_counts(
+        self, user_id: int, since: Sequence[datetime]
+    ) -> tuple[SessionRecord | None, list[int]]:
+        """`active_session` and `count_trainee_turns` read in one transaction (a reply's reads)."""
+        ...
+
     async def finish_session(
         self,
         session_id: int,

@@ -117,17 +117,7 @@ class SqlPracticeStore:
 
     async def count_trainee_turns(self, user_id: int, since: Sequence[datetime]) -> list[int]:
         """One count per moment in `since`, from one statement (the usage limits' windows)."""
-        if not since:
-            return []
-        values: dict[str, Any] = {"user_id": user_id, "earliest": min(since)}
-        values.update({f"since_{n}": moment for n, moment in enumerate(since)})
-        counts = _reply_counts(len(since))
-
-        def count(db: Connection) -> list[int]:
-            row = db.execute(counts, values).one()
-            return [int(n or 0) for n in row]
-
-        return await self._tx.read(count)
+        return await self._tx.read(lambda db: _count_replies(db, user_id, since))
 
     async def purge_finished_sessions(self, before: datetime) -> int:
         """Turns go with their session (ON DELETE CASCADE); replays of it keep their own."""
@@ -236,6 +226,15 @@ class SqlPracticeStore:
         return await self._tx.read(
             lambda db: _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
         )
+
+    async def active_session_and_reply_counts(
+        self, user_id: int, since: Sequence[datetime]
+    ) -> tuple[SessionRecord | None, list[int]]:
+        def read(db: Connection) -> tuple[SessionRecord | None, list[int]]:
+            session = _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
+            return session, _count_replies(db, user_id, since)
+
+        return await self._tx.read(read)
 
     async def finish_session(
         self,
@@ -407,6 +406,16 @@ _ATTACH_EVALUATION = (
     .returning(TURNS.c.id)
 )
 _ATTACH_EVALUATION_AND_USAGE = _ATTACH_EVALUATION.values(usage=bindparam("new_usage"))
+
+
+def _count_replies(db: Connection, user_id: int, since: Sequence[datetime]) -> list[int]:
+    """One count per moment in `since`, from one statement (the usage limits' windows)."""
+    if not since:
+        return []
+    values: dict[str, Any] = {"user_id": user_id, "earliest": min(since)}
+    values.update({f"since_{n}": moment for n, moment in enumerate(since)})
+    row = db.execute(_reply_counts(len(since)), values).one()
+    return [int(n or 0) for n in row]
 
 
 @functools.cache
