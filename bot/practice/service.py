@@ -219,6 +219,11 @@ class PracticeService:
                     self.limits.enforce(reply_counts, now)
                 except LimitReached as exc:
                     raise PracticeError(exc.code, str(exc)) from None
+            if self._answers_in_one_write and _awaits_reply(session):
+                try:
+                    return await self._exchange(session, persona, text)
+                except TurnExists:  # another process stored a turn first: the usual way
+                    session = await self._load(session.id)
             session, recovered = await self._append_reply(session, persona, text)
             session, outcome = await self._finish_turn(session, persona)
         if recovered:
@@ -308,6 +313,37 @@ class PracticeService:
         if active is not None:
             await self._finish(active, await self.persona_of(active), EndReason.ABANDONED)
 
+    @property
+    def _answers_in_one_write(self) -> bool:
+        """Neither engine calls a model, so nothing waits between taking and answering a reply.
+
+        Then the reply, its evaluation and the answer are stored in one transaction: a crash
+        can only come before it (the reply was not answered and is not stored, as when it
+        never arrived) or after it. With a model call in between, the reply is stored first
+        so that a crash during the call loses nothing.
+        """
+        return not (self.judge.calls_model or self.patient.calls_model)
+
+    async def _exchange(self, session: SessionRecord, persona: Persona, text: str) -> TurnOutcome:
+        turn = TurnRecord(
+            index=len(session.turns), speaker=Speaker.TRAINEE, text=text, created_at=_now()
+        )
+        with_reply = session.model_copy(update={"turns": (*session.turns, turn)})
+        try:
+            return (await self._finish_turn(with_reply, persona, reply_stored=False))[1]
+        except TurnExists:
+            raise
+        except Exception:
+            # A failure before the one write (a bug in an engine, say): keep the reply, as
+            # the usual way would have, so that the next message finishes it.
+            if not await self._stored(session.id, turn.index):
+                await self.store.append_turn(session.id, turn)
+            raise
+
+    async def _stored(self, session_id: int, index: int) -> bool:
+        session = await self.store.get_session(session_id)
+        return session is not None and len(session.turns) > index
+
     async def _append_reply(
         self, session: SessionRecord, persona: Persona, text: str
     ) -> tuple[SessionRecord, tuple[str, ...]]:
@@ -346,7 +382,7 @@ class PracticeService:
         return session, (outcome.patient_line,) if outcome.patient_line else ()
 
     async def _finish_turn(
-        self, session: SessionRecord, persona: Persona
+        self, session: SessionRecord, persona: Persona, *, reply_stored: bool = True
     ) -> tuple[SessionRecord, TurnOutcome]:
         trainee = session.turns[-1]
         previous = _current_state_of(session.turns[:-1]) or initial_state(persona)
@@ -383,8 +419,17 @@ class PracticeService:
             usage=reply.usage,
             engine=reply.engine,
         )
+        evaluated = trainee.model_copy(
+            update={
+                "evaluation": evaluation,
+                "state": state,
+                "usage": evaluation.usage or trainee.usage,
+            }
+        )
         try:
-            if evaluated_before:
+            if not reply_stored:  # the reply, its evaluation and the answer at once
+                await self.store.append_exchange(session.id, evaluated, answer)
+            elif evaluated_before:
                 await self.store.append_turn(session.id, answer)
             else:  # the evaluation and the answer in one transaction
                 await self.store.record_answer(
@@ -396,16 +441,11 @@ class PracticeService:
                     answer=answer,
                 )
         except TurnExists:  # another process answered this reply first: its answer is kept
+            if not reply_stored:  # ... or took the reply's place: the caller starts again
+                raise
             session = await self._load(session.id)
             answer = session.turns[trainee.index + 1]
         else:  # what is stored now, without reading the session back
-            evaluated = trainee.model_copy(
-                update={
-                    "evaluation": evaluation,
-                    "state": state,
-                    "usage": evaluation.usage or trainee.usage,
-                }
-            )
             session = session.model_copy(update={"turns": (*session.turns[:-1], evaluated, answer)})
         reply = reply.model_copy(update={"text": answer.text})
         state = answer.state or state
@@ -490,6 +530,11 @@ def _current_state(session: SessionRecord) -> PatientState:
 
 def _last_evaluation(session: SessionRecord) -> TurnEvaluation | None:
     return next((t.evaluation for t in reversed(session.turns) if t.evaluation is not None), None)
+
+
+def _awaits_reply(session: SessionRecord) -> bool:
+    """The patient spoke last: nothing is owed from an interrupted turn."""
+    return bool(session.turns) and session.turns[-1].speaker is Speaker.PATIENT
 
 
 def _required(session: SessionRecord | None) -> SessionRecord:

@@ -69,6 +69,13 @@ class PracticeStore(Protocol):
         """Attach the evaluation and resulting state to a stored trainee turn."""
         ...
 
+    async def append_exchange(self, session_id: int, reply: TurnRecord, answer: TurnRecord) -> None:
+        """A reply (with its evaluation) and the patient's answer in one transaction.
+
+        `TurnExists` if the reply's index is taken, and then neither is stored.
+        """
+        ...
+
     async def record_answer(
         self,
         session_id: int,

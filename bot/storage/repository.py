@@ -168,6 +168,13 @@ class SqlPracticeStore:
 
         await self._append(session_id, append, turn.index)
 
+    async def append_exchange(self, session_id: int, reply: TurnRecord, answer: TurnRecord) -> None:
+        def append(db: Connection) -> None:
+            db.execute(_INSERT_TURN, _turn_values(session_id, reply))
+            db.execute(_INSERT_TURN, _turn_values(session_id, answer))
+
+        await self._append(session_id, append, reply.index)
+
     async def record_answer(
         self,
         session_id: int,
