@@ -132,7 +132,9 @@ def _ms(value: float) -> str:
 def overhead_lines(database: str, overhead: dict[str, Any]) -> list[str]:
     echo = overhead["echo"]
     rows = [["aiogram echo handler (floor)", _ms(echo["median_ms"]), _ms(echo["p99_ms"]), "1.00"]]
-    for key in ("scripted", "llm"):
+    for key in ("library_floor", "scripted", "llm"):
+        if key not in overhead:
+            continue
         run = overhead[key]
         rows.append(
             [
@@ -159,7 +161,26 @@ def overhead_lines(database: str, overhead: dict[str, Any]) -> list[str]:
         f"model time excluded (fake model at {llm['model_latency_s']:.3f} s, "
         f"{llm['model_calls_per_turn']:.1f} calls a turn); failed turns {failed}",
         *_table(["subject", "median", "p99", "x echo"], rows),
+        *_over_library_floor(overhead),
     ]
+
+
+def _over_library_floor(section: dict[str, Any]) -> list[str]:
+    """The line under a table: the bot's figures as multiples of the library floor's."""
+    over = section.get("bot_over_library_floor")
+    if over is None:
+        return []
+    if "median" in over:  # per-turn overhead: times
+        figures = f"median {over['median']:.2f}x, p99 {over['p99']:.2f}x"
+    else:  # bursts: throughput and reply times
+        figures = (
+            f"throughput {over['turns_per_s']:.2f}x, reply p50 {over['reply_p50']:.2f}x, "
+            f"p99 {over['reply_p99']:.2f}x"
+        )
+        missing = section["library_floor"].get("missing_replies", 0)
+        if missing:
+            figures += f" (the library floor missed {missing} replies)"
+    return [f"  bot / library floor: {over['label']}: {figures}"]
 
 
 def _burst_row(name: str, burst: dict[str, Any]) -> list[str]:
@@ -182,6 +203,7 @@ def concurrency_lines(database: str, conc: dict[str, Any]) -> list[str]:
         _burst_row(
             f"echo after a {conc['model_latency_s']:.2f} s wait", conc["echo_with_model_wait"]
         ),
+        *_library_floor_row(conc),
         _burst_row(conc["label"], ours),
     ]
     return [
@@ -190,7 +212,13 @@ def concurrency_lines(database: str, conc: dict[str, Any]) -> list[str]:
         f"RSS +{ours['rss_growth_mb']:.0f} MiB, fakes' CPU {ours['fakes_cpu_share']:.0%} "
         f"of one core, failed {ours['failed_turns']}, missing {ours['missing_replies']}",
         *_table(headers, rows),
+        *_over_library_floor(conc),
     ]
+
+
+def _library_floor_row(section: dict[str, Any]) -> list[list[str]]:
+    floor = section.get("library_floor")
+    return [] if floor is None else [_burst_row(floor["label"], floor)]
 
 
 def throughput_lines(database: str, throughput: dict[str, Any]) -> list[str]:
@@ -198,6 +226,7 @@ def throughput_lines(database: str, throughput: dict[str, Any]) -> list[str]:
     headers = ["subject", "turns/s", "reply p50", "reply p99", "typing p99", "peak RSS"]
     rows = [
         _burst_row("aiogram echo handler (floor)", throughput["echo"]),
+        *_library_floor_row(throughput),
         _burst_row(throughput["label"], ours),
     ]
     return [
@@ -205,6 +234,7 @@ def throughput_lines(database: str, throughput: dict[str, Any]) -> list[str]:
         f"{throughput['rounds']} rounds; fakes' CPU {ours['fakes_cpu_share']:.0%} of one core, "
         f"failed {ours['failed_turns']}, missing {ours['missing_replies']}",
         *_table(headers, rows),
+        *_over_library_floor(throughput),
     ]
 
 

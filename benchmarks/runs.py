@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from benchmarks.cost import model_cost
+from benchmarks.floors import LibraryFloor, judged_write_floor, model_call_floor
 from benchmarks.harness import (
     REPLIES,
     BotUnderTest,
@@ -60,18 +61,22 @@ async def run_database(
         bot_under_test(servers, database_url, "llm", "rules") as concurrent,
         echo_floor(servers) as echo,
         echo_floor(servers, args.model_latency) as echo_wait,
+        judged_write_floor(servers, database_url) as judged_write,
+        model_call_floor(servers, database_url) as model_call,
     ):
         results = {
-            "overhead": await _overhead(servers, args, progress, updates, ids, echo, scripted, llm)
+            "overhead": await _overhead(
+                servers, args, progress, updates, ids, echo, judged_write, scripted, llm
+            )
         }
         trainees = [next(ids) for _ in range(args.trainees)]
         await servers.set_latency(0)
         await prepare_trainees(concurrent, trainees, 2, progress)
         results["concurrency"] = await _concurrency(
-            servers, args, progress, updates, trainees, echo, echo_wait, concurrent
+            servers, args, progress, updates, trainees, echo, echo_wait, model_call, concurrent
         )
         results["throughput"] = await _throughput(
-            servers, progress, updates, trainees, echo, scripted
+            servers, progress, updates, trainees, echo, judged_write, scripted
         )
         if model_cost:
             results["model_cost"] = await _model_cost(servers, args, progress, updates, ids, llm)
@@ -91,6 +96,7 @@ async def _overhead(
     updates: Updates,
     ids: Iterator[int],
     echo: Floor,
+    library: LibraryFloor,
     scripted: BotUnderTest,
     llm: BotUnderTest,
 ) -> dict[str, Any]:
@@ -102,10 +108,12 @@ async def _overhead(
     await prepare_trainees(scripted, scripted_ids, 0, progress)
     await prepare_trainees(llm, llm_ids, 0, progress)
     echo_stream = _echo_updates(updates)
+    library_stream = _echo_updates(updates)
     scripted_stream = reply_updates(updates, scripted_ids)
     llm_stream = reply_updates(updates, llm_ids)
     runs = [
         SequentialRun("echo", echo, lambda: next(echo_stream)),
+        SequentialRun("library_floor", library, lambda: next(library_stream)),
         SequentialRun("scripted", scripted, lambda: next(scripted_stream), bot=scripted),
         SequentialRun(
             "llm",
@@ -119,8 +127,15 @@ async def _overhead(
     await overhead(servers, runs, args.turns, warmup, progress)
     floor = summary(runs[0].times)
     result: dict[str, Any] = {"echo": floor}
-    for run, bot in ((runs[1], scripted), (runs[2], llm)):
+    result["library_floor"] = {"label": library.label, **overhead_result(runs[1], floor)}
+    for run, bot in ((runs[2], scripted), (runs[3], llm)):
         result[run.name] = {"label": bot.label, **overhead_result(run, floor)}
+    library_floor = result["library_floor"]
+    result["bot_over_library_floor"] = {
+        "label": scripted.label,
+        "median": _ratio(result["scripted"]["median_ms"], library_floor["median_ms"]),
+        "p99": _ratio(result["scripted"]["p99_ms"], library_floor["p99_ms"]),
+    }
     result["session_end"] = await _session_ends(scripted, updates, scripted_ids, floor)
     return result
 
@@ -152,6 +167,7 @@ async def _concurrency(
     trainees: list[int],
     echo: Floor,
     echo_wait: Floor,
+    library: LibraryFloor,
     bot: BotUnderTest,
 ) -> dict[str, Any]:
     n = len(trainees)
@@ -163,17 +179,39 @@ async def _concurrency(
 
     echo_before = await burst(servers, echo, messages())
     wait_before = await burst(servers, echo_wait, messages())
+    library_before = await burst(servers, library, messages())
     ours = await burst(servers, bot, messages(), bot=bot)
+    library_after = await burst(servers, library, messages())
     wait_after = await burst(servers, echo_wait, messages())
     echo_after = await burst(servers, echo, messages())
     result = ours.result()
+    library_floor = {
+        "label": library.label,
+        **mean_floor([library_before, library_after], model=True),
+    }
     return {
         "label": bot.label,
         "model_latency_s": args.model_latency,
         "model_time_per_turn_s": result["model_calls_per_turn"] * args.model_latency,
         "echo": mean_floor([echo_before, echo_after]),
         "echo_with_model_wait": mean_floor([wait_before, wait_after]),
+        "library_floor": library_floor,
         "bot": result,
+        "bot_over_library_floor": _bot_over(bot.label, result, library_floor),
+    }
+
+
+def _ratio(ours: float, floor: float) -> float:
+    return ours / floor if floor else 0.0
+
+
+def _bot_over(label: str, ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+    """The bot's figures as multiples of a library floor's (throughput: < 1 is slower)."""
+    return {
+        "label": label,
+        "turns_per_s": _ratio(ours["turns_per_s"], floor["turns_per_s"]),
+        "reply_p50": _ratio(ours["reply_p50_ms"], floor["reply_p50_ms"]),
+        "reply_p99": _ratio(ours["reply_p99_ms"], floor["reply_p99_ms"]),
     }
 
 
@@ -202,21 +240,28 @@ async def _throughput(
     updates: Updates,
     trainees: list[int],
     echo: Floor,
+    library: LibraryFloor,
     bot: BotUnderTest,
 ) -> dict[str, Any]:
     progress(f"  non-model throughput: {len(trainees)} trainees at once, {bot.label}")
     await servers.set_latency(0)
     floors: list[Burst] = []
+    libraries: list[Burst] = []
     ours: list[Burst] = []
     for number in range(THROUGHPUT_ROUNDS):
         reply = REPLIES[(3 + number) % len(REPLIES)]
         floors.append(await burst(servers, echo, [updates.text(t, reply) for t in trainees]))
+        libraries.append(await burst(servers, library, [updates.text(t, reply) for t in trainees]))
         ours.append(await burst(servers, bot, [updates.text(t, reply) for t in trainees], bot))
+    result = _merge(ours)
+    library_floor = {"label": library.label, **_merge(libraries)}
     return {
         "label": bot.label,
         "rounds": THROUGHPUT_ROUNDS,
         "echo": _merge(floors),
-        "bot": _merge(ours),
+        "library_floor": library_floor,
+        "bot": result,
+        "bot_over_library_floor": _bot_over(bot.label, result, library_floor),
     }
 
 

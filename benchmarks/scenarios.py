@@ -240,10 +240,14 @@ async def burst(
     )
 
 
-def mean_floor(bursts: Sequence[Burst]) -> dict[str, Any]:
+def mean_floor(bursts: Sequence[Burst], *, model: bool = False) -> dict[str, Any]:
+    """The mean of a floor's runs; with `model`, also its "typing…" and model calls."""
     results = [b.result() for b in bursts]
-    keys = ("wall_s", "turns_per_s", "reply_p50_ms", "reply_p99_ms", "peak_rss_mb")
-    merged = {key: sum(r[key] for r in results) / len(results) for key in keys}
+    keys: tuple[str, ...] = ("wall_s", "turns_per_s", "reply_p50_ms", "reply_p99_ms", "peak_rss_mb")
+    if model:
+        keys += ("typing_p50_ms", "typing_p99_ms", "model_calls_per_turn")
+    merged: dict[str, Any] = {key: sum(r[key] for r in results) / len(results) for key in keys}
     merged["trainees"] = results[0]["trainees"]
+    merged["missing_replies"] = sum(r["missing_replies"] for r in results)
     merged["runs"] = [{key: r[key] for key in keys} for r in results]
     return merged
