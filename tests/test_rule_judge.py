@@ -370,6 +370,81 @@ async def test_german_blame_and_defence_by_structure(
     assert result.rating == 1
 
 
+@pytest.mark.parametrize(
+    ("reply", "pitfalls"),
+    [
+        # the method, a rule or someone else made to answer for the therapist
+        ("The diary is the backbone of the programme, so it isn't optional.", {P.DEFENSIVE}),
+        ("That's just how the sessions are structured.", {P.DEFENSIVE}),
+        ("I don't set the fees, the clinic does.", {P.DEFENSIVE}),
+        ("I try to share the time fairly, but some weeks others need more.", {P.DEFENSIVE}),
+        ("Actually your scores have dropped four points since we started.", {P.DEFENSIVE}),
+        ("Acceptance isn't giving up - you've misunderstood the idea.", {P.DEFENSIVE}),
+        # "you" with a reproach: a trait, effort withheld, a warning
+        ("You're being a bit sensitive about this.", {P.BLAMES_PATIENT}),
+        ("I'm a little worried you're not really committing to it.", {P.BLAMES_PATIENT}),
+        ("It can come across as hostile if you're not careful.", {P.BLAMES_PATIENT}),
+        ("You only get out of therapy what you put in.", {P.BLAMES_PATIENT}),
+        # a motive, a label or a link to the past stated before anything was explored
+        (
+            "You're telling me about the holiday because the divorce is too frightening.",
+            {P.PREMATURE_INTERPRETATION},
+        ),
+        ("That's your people-pleasing side talking.", {P.PREMATURE_INTERPRETATION}),
+        ("This anger is really about your mother.", {P.PREMATURE_INTERPRETATION}),
+        (
+            "Minimising is really common in early recovery.",
+            {P.BLAMES_PATIENT, P.PREMATURE_INTERPRETATION},
+        ),
+    ],
+)
+async def test_pitfalls_in_fresh_wordings(
+    judge: RuleJudge, reply: str, pitfalls: set[Pitfall]
+) -> None:
+    result = await judged(judge, reply)
+    assert_result(result, set(), pitfalls, 2 if pitfalls == {P.PREMATURE_INTERPRETATION} else 1)
+
+
+@pytest.mark.parametrize(
+    ("reply", "moves"),
+    [
+        ("I think I came in too heavy with the homework today.", {M.ACKNOWLEDGE_CONTRIBUTION}),
+        ("I got ahead of you there.", {M.ACKNOWLEDGE_CONTRIBUTION}),
+        ("Let's put the worksheet down for now.", {M.CHANGE_TASK_OR_GOAL}),
+        ("Would five minutes help, or not today at all?", {M.CHANGE_TASK_OR_GOAL}),
+        ("What was that week like for you?", {M.EXPLORE_RUPTURE}),
+        ("Your words say fine, but your voice sounds really flat.", {M.METACOMMUNICATION}),
+        ("It does sound pretty flimsy next to an eviction.", {M.VALIDATE_DEFENSE}),
+        # a reason, a warning or a concern that is the therapist's own is not a pitfall
+        ("You're scared, and that makes complete sense after last time.", set()),
+        ("I don't think I was clear enough, and that's on me.", {M.ACKNOWLEDGE_CONTRIBUTION}),
+    ],
+)
+async def test_moves_in_fresh_wordings_without_pitfalls(
+    judge: RuleJudge, reply: str, moves: set[RepairStrategy]
+) -> None:
+    result = await judged(judge, reply)
+    assert moves <= set(result.moves), reply
+    assert not {P.DEFENSIVE, P.BLAMES_PATIENT, P.PREMATURE_INTERPRETATION} & set(result.pitfalls)
+
+
+@pytest.mark.parametrize(
+    ("reply", "pitfall"),
+    [
+        ("Die Übungen sind nun mal wichtig, deshalb frage ich danach.", P.DEFENSIVE),
+        ("So ist die Therapie nun einmal aufgebaut.", P.DEFENSIVE),
+        ("Sie sind da ein bisschen empfindlich.", P.BLAMES_PATIENT),
+        ("Wer sich ständig darauf konzentriert, gewöhnt sich schwerer daran.", P.BLAMES_PATIENT),
+        ("Das hat mit Ihrer Kindheit zu tun.", P.PREMATURE_INTERPRETATION),
+    ],
+)
+async def test_german_pitfalls_in_fresh_wordings(
+    judge: RuleJudge, reply: str, pitfall: Pitfall
+) -> None:
+    result = await judged(judge, reply, "de")
+    assert pitfall in result.pitfalls, reply
+
+
 async def test_german_offer_with_wenn_is_not_blame(judge: RuleJudge) -> None:
     reply = "Wenn du lieber nicht darüber reden willst, ist das völlig in Ordnung."
     result = await judged(judge, reply, "de")

@@ -452,7 +452,8 @@ def _generic_blame(text: str, cues: Cues, lexicon: Lexicon, question: bool) -> S
         return None
     for person in cues.generic_person.finditer(text):
         after = text[person.start() : person.start() + 90]
-        if cues.effort.search(after) or cues.habit.search(after):
+        # "people who constantly...", "wer sich ständig...": a reproach aimed through a type
+        if cues.effort.search(after) or cues.habit.search(after) or cues.reproach.search(after):
             return person.start(), person.end()
     comparison = cues.comparison.search(text)
     if comparison:
