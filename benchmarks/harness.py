@@ -29,7 +29,7 @@ from aiogram.types import Message
 from benchmarks.servers import FakeServers, TelegramCall
 from bot.config import Settings
 from bot.domain.persona import Persona
-from bot.telegram.app import create_bot, create_dispatcher
+from bot.telegram.app import create_bot, create_dispatcher, settle_memory
 from bot.telegram.identity import CHANNEL
 from bot.telegram.texts import UiTexts, load_texts
 from bot.wiring import App, open_app
@@ -123,6 +123,7 @@ async def bot_under_test(
         bot = create_bot(settings)
         try:
             dp = create_dispatcher(practice=app.practice, texts=texts)
+            settle_memory()  # as the bot's startup does
             yield BotUnderTest(app, bot, dp, texts, engine, judge)
         finally:
             await bot.session.close()

@@ -7,6 +7,7 @@ workflow data, which aiogram hands to every handler that names them as parameter
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -196,6 +197,7 @@ def app_dispatcher(
         await set_commands(bot, texts)
         me = await bot.get_me()
         log.info("Rupture Coach is running as @%s", me.username)
+        settle_memory()
 
     async def on_shutdown() -> None:
         await runtime.in_flight.drain(app.settings.shutdown_grace_seconds)
@@ -205,6 +207,18 @@ def app_dispatcher(
     if app.settings.retention_days:
         keep_purging(dp, app.store, app.settings.retention_days)
     return dp
+
+
+def settle_memory() -> None:
+    """Put what startup built (modules, schemas, compiled rubrics, pools) out of the GC's way.
+
+    A full collection otherwise re-scans these ~350,000 long-lived objects each time: with
+    1,000 trainees replying at once, a burst's full collections took 0.8 s of its 4.7 s,
+    frozen 0.16 s (`python -m benchmarks.profile_turn --burst 1000`). Collected first, so
+    nothing unreachable is frozen; objects made later are collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def run_polling(settings: Settings) -> None:
