@@ -103,6 +103,18 @@ Store = Callable[[str], Awaitable[None]]
 
 
 @asynccontextmanager
+async def _serving(servers: FakeServers, label: str, router: Router) -> AsyncIterator[LibraryFloor]:
+    """`router` on a plain Dispatcher and Bot, as the echo floor is served."""
+    dp = Dispatcher()
+    dp.include_router(router)
+    bot = _plain_bot(servers)
+    try:
+        yield LibraryFloor(label, bot, dp)
+    finally:
+        await bot.session.close()
+
+
+@asynccontextmanager
 async def durable_writes(database_url: str) -> AsyncIterator[Store]:
     """`await store(text)`: one committed INSERT of `text`, in its own transaction.
 
@@ -179,13 +191,8 @@ async def judged_write_floor(
             await store(text)
             await message.answer(text)
 
-        dp = Dispatcher()
-        dp.include_router(router)
-        bot = _plain_bot(servers)
-        try:
-            yield LibraryFloor(JUDGED_WRITE_LABEL, bot, dp)
-        finally:
-            await bot.session.close()
+        async with _serving(servers, JUDGED_WRITE_LABEL, router) as floor:
+            yield floor
 
 
 # --- one model call -----------------------------------------------------------------------
@@ -221,11 +228,8 @@ async def model_call_floor(servers: FakeServers, database_url: str) -> AsyncIter
             return
         await message.answer(completion.text)
 
-    dp = Dispatcher()
-    dp.include_router(router)
-    bot = _plain_bot(servers)
     try:
-        yield LibraryFloor(MODEL_CALL_LABEL, bot, dp)
+        async with _serving(servers, MODEL_CALL_LABEL, router) as floor:
+            yield floor
     finally:
-        await bot.session.close()
         await client.close()
