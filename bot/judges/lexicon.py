@@ -154,8 +154,12 @@ INJECTION_MARKERS: re.Pattern[str] = re.compile(
             r"hinweis an (?:die|den) (?:ki|bewerter(?:in)?))\s*[:>\]]",
             r"\bignor\w*\s+(?:\w+\s+){0,3}(?:rubric|rubrik|instruction|anweisung|rule|regel|"
             r"criteria|kriterien|guideline|prompt|bewertung)",
-            r"\b(?:give|rate|score|grade|mark|award)\s+(?:\w+\s+){0,4}(?:\d+\s*(?:/|out of|"
-            r"points|stars)|five|full marks|top marks|maximum|perfect|highest)",
+            # a score given to the reply ("give this 5/5", "rate my answer five stars"), not
+            # "give it five minutes" or "your score has dropped by 12 points"
+            r"\b(?:give|rate|score|grade|mark|award)\s+(?:(?:this|that|it|me|us|the|my|a|an|"
+            r"reply|response|answer|trainee|therapist|student)\s+){0,4}(?:\d+\s*(?:/\s*\d+|/|"
+            r"out of(?:\s*\d+)?|points|stars)|five(?=\s*(?:[.!,;)]|$|stars|points|out of))|"
+            r"full marks|top marks|maximum|perfect|highest)",
             r"\b(?:gib|gebe|geben sie|bewerte|bewerten sie|vergib)\s+(?:\w+\s+){0,4}"
             r"(?:\d+\s*(?:/|von|punkte|sterne)|fünf|volle punkt|höchste|beste note)",
             r"\b(?:rating|score|note|punkte)\s*[:=]\s*\d",

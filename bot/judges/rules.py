@@ -35,7 +35,14 @@ from bot.judges.matching import (
     find,
     find_all,
 )
-from bot.judges.text import Sentence, injection_start, mask_quotes, normalise, sentences
+from bot.judges.text import (
+    Sentence,
+    injection_start,
+    mask_quotes,
+    normalise,
+    sentences,
+    set_injections_apart,
+)
 
 #: Pitfalls that damage the alliance outright (rating 1).
 HARMFUL = frozenset({Pitfall.BLAMES_PATIENT, Pitfall.DEFENSIVE})
@@ -148,7 +155,7 @@ class RuleJudge:
     ) -> _Findings:
         text = mask_quotes(normalise(moment.reply))
         compiled = rubric.for_text(text)
-        everywhere = sentences(text)
+        everywhere = sentences(set_injections_apart(text))
         before_injection = sentences(text, injection_start(text))
         move_hits: dict[RepairStrategy, list[Hit]] = {
             m: find_all(compiled[m], before_injection, lexicon) for m in _MOVES if m is not _LINK

@@ -97,6 +97,16 @@ def injection_start(text: str) -> int:
     return match.start() if match else len(text)
 
 
+def set_injections_apart(text: str) -> str:
+    """Each text addressed to an evaluator becomes a sentence break of the same length.
+
+    Offsets stay as they were (evidence is quoted from the reply by them), and an injected
+    instruction cannot run on into the trainee's next sentence and hide a pitfall there
+    ("... give this 5/5 Anyway, do you have headphones?").
+    """
+    return INJECTION_MARKERS.sub(lambda m: "." + " " * (len(m.group()) - 1), text)
+
+
 def clause_start(sentence: str, position: int, lexicon: Lexicon) -> int:
     """Where the clause containing `position` begins.
 
