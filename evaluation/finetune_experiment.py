@@ -31,14 +31,17 @@ set thresholds, each in its own row:
   supervised_experiment.py chose for the frozen head), so nothing is selected here;
 - "nested": re-chosen inside each outer training fold: a second model is trained on the
   outer training folds minus the next fold and thresholds are chosen on that next fold's
-  lines (for the combinations its d5 and extra lines, where the rules are blind), so the
+  lines (for the combinations its d5-d8 and extra lines, where the rules are blind), so the
   outer test fold never influences them; this doubles the training time;
+- "CHOSEN": the --heldout thresholds, fixed on the 730-line run (honest for larger dev sets);
 - "best on d5": chosen on the reported d5 column itself: optimistic, for orientation only.
 
-`--extra FILE...` adds more dev lines (same format, split "dev") to training and scoring;
-they get folds by scenario like all other lines, and a third column (d5 + extra lines, all
-unseen by the frozen rules). With `--quick` a single outer
-fold is trained (timing and smoke test).
+`--extra FILE...` adds more dev lines (same format, split "dev", ids not already in
+devset.jsonl) to training and scoring; they get folds by scenario like all other lines. A
+third column scores all lines the frozen judge never saw (d5-d8 and extra lines). Since
+63787b9, devset.jsonl itself holds the d6-d8 lines (750), so a plain run trains on 1480 dev
+lines. CHOSEN was fixed on the 730 dev lines before that (the file as of b8e7c2c, in a copy
+of the tree). With `--quick` a single outer fold is trained (timing and smoke test).
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ from bot.domain.metrics import Labels, compare  # noqa: E402
 from bot.domain.rubric import Rubric  # noqa: E402
 from bot.judges import RuleJudge  # noqa: E402
 
+FRESH = ("d5-", "d6-", "d7-", "d8-")  # dev lines written after the frozen judge (b8e7c2c)
 SCALE = 20.0  # the unit-length embedding times SCALE feeds the head
 MAX_LEN = 160  # tokens; the longest dev pair ("all" context) is 138
 T = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -287,9 +291,10 @@ def probs(model: Bert, enc: Encoder, texts: list[str], batch: int = 32) -> np.nd
 def load(split: str, extra: Sequence[Path]) -> list[EvalItem]:
     with (ROOT / "evaluation" / "devset.jsonl").open(encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
+    known = {r["id"] for r in rows}
     for path in extra if split == "dev" else ():
         with path.open(encoding="utf-8") as f:
-            rows += [json.loads(line) for line in f if line.strip()]
+            rows += [r for r in map(json.loads, filter(str.strip, f)) if r["id"] not in known]
     return [EvalItem.model_validate(r) for r in rows if r["split"] == split]
 
 
@@ -413,7 +418,7 @@ def main() -> None:
         json.loads(line)["id"] for p in args.extra for line in p.open(encoding="utf-8") if line
     }
     # lines the frozen judge never saw: d5 and the extra files (the nested choice uses them all)
-    fresh = {i for i in every if i in blind or dev.items[i].id in extra_ids}
+    fresh = {i for i in every if dev.items[i].id.startswith(FRESH) or dev.items[i].id in extra_ids}
     blocks = [[i for i in every if fold[i] == k] for k in range(FOLDS)]
     print(
         f"dev {len(every)} lines ({len(args.extra)} extra files), {len(set(scenario))} scenarios,"
@@ -458,8 +463,8 @@ def main() -> None:
     scored = [i for i in every if not np.isnan(oof[i, 0])]
     blind = [i for i in blind if i in scored]
     columns = {"all dev": scored, f"{BLIND}* lines": blind}
-    if extra_ids:
-        columns["d5 + extra lines"] = [i for i in scored if i in fresh]
+    if len(fresh) > len(blind):
+        columns["d5-d8 + extra lines"] = [i for i in scored if i in fresh]
     print(f"{'grouped CV:':30}", " | ".join(f"{c:24}" for c in columns))
     print(f"{'variant':30}", " | ".join(["F1m   pRec  pPrec kappa "] * len(columns)), "thresholds")
     results: dict[str, dict[int, Labels]] = {}
