@@ -9,6 +9,7 @@ lower a score.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ class RuleJudge:
         self._rubrics = dict(rubrics)
         self._compiled = {lang: compile_rubric(r) for lang, r in self._rubrics.items()}
         #: earlier trainee replies that opened the rupture up: see `_opens_rupture`
-        self._opened: dict[tuple[int, int, str], bool] = {}
+        self._opened: dict[tuple[int, int, bytes], bool] = {}
 
     def rubric_for(self, language: str) -> Rubric:
         return self._rubrics[self._language(language)]
@@ -236,9 +237,9 @@ class RuleJudge:
 
         Every turn re-reads the session's earlier replies, and each reads the same way each
         time; working them out anew was half of the judge's time in a long session. The memory
-        is bounded and holds no more than the session records already do.
+        is bounded and keyed by a digest, so no reply text outlives its erasure here.
         """
-        key = (id(rubric), id(lexicon), said)
+        key = (id(rubric), id(lexicon), hashlib.blake2b(said.encode(), digest_size=16).digest())
         opened = self._opened.get(key)
         if opened is None:
             if len(self._opened) >= _OPENED_MEMORY:

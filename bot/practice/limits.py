@@ -37,8 +37,8 @@ class UsageLimits:
 
     def windows(self, now: datetime) -> list[datetime]:
         """The moments to count replies since: a minute ago, UTC midnight (if limited)."""
-        midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
-        return [now - WINDOW] * bool(self.per_minute) + [midnight] * bool(self.per_day)
+        windows = [now - WINDOW] if self.per_minute else []
+        return [*windows, _midnight(now)] if self.per_day else windows
 
     async def check(self, store: ReplyCounter, user_id: int, now: datetime) -> None:
         """Raise `LimitReached` if one more reply now would exceed a limit (one count query)."""
@@ -56,13 +56,18 @@ class UsageLimits:
                 "and the patient is still waiting for it.",
             )
         if self.per_day and counts[-1] >= self.per_day:
-            midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+            tomorrow = _midnight(now) + timedelta(days=1)
             raise LimitReached(
                 "daily_quota",
                 f"You've reached today's limit of {self.per_day} practice replies. It resets "
-                f"at midnight UTC, {_until(midnight + timedelta(days=1) - now)} from now. Your "
+                f"at midnight UTC, {_until(tomorrow - now)} from now. Your "
                 "session is saved: carry on tomorrow, or send /end for feedback now.",
             )
+
+
+def _midnight(now: datetime) -> datetime:
+    """The start of `now`'s UTC day, when the daily quota resets."""
+    return datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
 
 
 def _until(left: timedelta) -> str:
