@@ -1,4 +1,4 @@
-"""The rule judge skips indicators whose anchor words a reply lacks; it must never skip a match."""
+"""The rule judge skips indicators whose literal text a reply lacks; it must never skip a match."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.content import load_model
 from bot.domain.rubric import Rubric
-from bot.judges.anchors import anchor_words, words_in
+from bot.judges.anchors import case_trusted, required_texts
 from bot.judges.lexicon import lexicon_for
 from bot.judges.matching import compile_rubric, find
 from bot.judges.text import normalise, sentences
@@ -83,9 +83,30 @@ def test_screened_indicators_find_exactly_what_all_indicators_find(
 )
 def test_a_pattern_that_matches_is_never_skipped(pattern: str, text: str) -> None:
     assert re.search(pattern, text, re.IGNORECASE)
-    anchors = anchor_words(pattern, {})
-    words = words_in(text)
-    assert anchors is None or words is None or anchors & words
+    if case_trusted(text):
+        for stretch in required_texts(pattern):
+            assert any(spelling in text.lower() for spelling in stretch), stretch
+
+
+@pytest.mark.parametrize(
+    ("pattern", "required"),
+    [
+        (r"\bI'm (so )?sorry\b", [{"i'm sorry", "i'm so sorry"}]),
+        (
+            r"\b(did|do) I (understand|get) you\b",
+            [{"did i get you", "did i understand you", "do i get you", "do i understand you"}],
+        ),
+        (r"\bI was (\w+ )?wrong\b", [{"i was "}, {"wrong"}]),
+        (r"\b(?:you|we) (?:\w+ ){0,3}(?:agreed|said)\b", [{"you ", "we "}, {"agreed", "said"}]),
+        (r"\b\w+ly\b", [{"ly"}]),
+        (r"(?a)\bfür\b", []),
+        (r"\w+", []),
+    ],
+)
+def test_the_text_an_indicator_needs_is_read_off_the_pattern(
+    pattern: str, required: list[set[str]]
+) -> None:
+    assert [set(stretch) for stretch in required_texts(pattern)] == required
 
 
 def test_case_is_only_trusted_to_str_lower_where_it_agrees_with_re() -> None:
@@ -93,7 +114,7 @@ def test_case_is_only_trusted_to_str_lower_where_it_agrees_with_re() -> None:
     everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
     near_latin1 = set(re.findall(r"[\x00-\xff]", everything, re.IGNORECASE))
     for char in near_latin1:
-        if words_in(char) is None:
+        if not case_trusted(char):
             continue
         for latin1 in map(chr, range(0x100)):
             if re.fullmatch(re.escape(latin1), char, re.IGNORECASE):

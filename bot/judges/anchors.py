@@ -1,16 +1,17 @@
-"""The words an indicator cannot match without, so most indicators can be skipped unread.
+"""The literal text an indicator cannot match without, so most indicators are skipped unread.
 
 A rubric has hundreds of indicator patterns and a reply matches a handful. Each pattern
-is read once (with the parser `re` itself uses) for its *anchor words*: whole words, one
-of which every match contains, like "sorry" in ``\\bI'm (so )?sorry\\b`` or
-"understand", "get" in ``\\b(did|do) I (understand|get) you\\b``. A reply that contains
-none of a pattern's anchor words cannot match it, so the judge does not run it.
+is read once (with the parser `re` itself uses) for the *stretches of literal text* every
+match contains, each as one of a few spellings: "i'm sorry" or "i'm so sorry" for
+``\\bI'm (so )?sorry\\b``; "did i " or "do i ", then "understand you" or "get you" for
+``\\b(did|do) I (understand|get) you\\b``. A reply that lacks one of them cannot match the
+pattern, so the judge does not run it (`bot.judges.matching`).
 
-This only skips work; it never decides anything. Where an anchor cannot be proven (a
-pattern with no literal whole word, a syntax this reading does not know, the ASCII
-flag), the pattern has no anchors and is always run. Case is compared with
-`str.lower`, which agrees with `re.IGNORECASE` on Latin-1 and on characters without
-case; a text with any other cased character ("İ", "ſ", the Kelvin sign) is not screened.
+This only skips work; it never decides anything. Where nothing can be proven (a pattern
+without literal text, a syntax this reading does not know, the ASCII flag), the pattern is
+always run. Case is compared with `str.lower`, which agrees with `re.IGNORECASE` on Latin-1
+and on characters without case; a text with any other cased character ("İ", "ſ", the Kelvin
+sign) is not screened.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-#: `re`'s own parser; if a later Python moves it, no pattern gets anchors (slower, same results).
+import ahocorasick
+
+#: `re`'s own parser; if a later Python moves it, nothing is screened (slower, same results).
 try:
     _parser: Any = importlib.import_module("re._parser")
 except ImportError:  # pragma: no cover - depends on the Python version
     _parser = None
 
-_WORD = re.compile(r"\w+")
-_ESCAPE = re.compile(r"\\.")
-#: A word boundary (\b, ^, $) inside a literal string: the word next to it is whole.
+#: A word boundary (\b, ^, $) inside a literal string (zero-width: dropped from spellings).
 _EDGE = "\x00"
 #: The most spellings a stretch of literal text is expanded to before it is given up on.
 _MAX_SPELLINGS = 32
@@ -39,62 +40,75 @@ _EDGES = frozenset(
 _UNSUPPORTED_FLAGS = re.ASCII | re.LOCALE
 
 Spellings = set[str]
-Anchors = frozenset[str]
+#: Stretches of literal text a match must contain, each as one of a few lower-case spellings.
+Required = tuple[frozenset[str], ...]
 #: A parsed item (opcode name, argument) with its spellings, or None if it has too many.
 _Part = tuple[Spellings | None, str, Any]
 
 
-def anchor_words(
-    pattern: str, commonness: Mapping[str, int], flags: int = re.IGNORECASE
-) -> Anchors | None:
-    """Lower-case words one of which is a whole word of every match, or None if unknown.
+def required_texts(pattern: str, flags: int = re.IGNORECASE) -> Required:
+    """Literal stretches every match contains, each as a set of lower-case spellings.
 
-    Of the words that would do, the least common ones are chosen (`commonness`: higher
-    is more common), so the pattern is skipped as often as possible.
+    Empty when nothing can be proven: such a pattern is always run.
     """
     if _parser is None:
-        return None
+        return ()
     try:
         parsed = _parser.parse(pattern, flags)
         if parsed.state.flags & _UNSUPPORTED_FLAGS:
-            return None
-        return _Reading(commonness).sequence_anchors(list(parsed))
+            return ()
+        return tuple(_Reading().sequence_required(list(parsed)))
     except Exception:  # an unreadable pattern is simply always run
-        return None
+        return ()
 
 
-def commonness(patterns: Iterable[str]) -> dict[str, int]:
-    """In how many patterns each word appears: words many indicators share are common in replies."""
-    counts: dict[str, int] = {}
-    for pattern in patterns:
-        for word in set(_WORD.findall(_ESCAPE.sub(" ", pattern.lower()))):
-            counts[word] = counts.get(word, 0) + 1
-    return counts
-
-
-def words_in(text: str) -> frozenset[str] | None:
-    """The lower-case words of `text`, or None if its case cannot be trusted to `str.lower`."""
-    if not text.isascii() and not all(_folds_like_re(c) for c in set(text)):
-        return None
-    return frozenset(_WORD.findall(text.lower()))
+def case_trusted(text: str) -> bool:
+    """Does `str.lower` fold every character of `text` as `re.IGNORECASE` does?"""
+    return text.isascii() or all(_folds_like_re(c) for c in set(text))
 
 
 def _folds_like_re(char: str) -> bool:
     return char < "\u0100" or char.lower() == char == char.upper()
 
 
+class SpellingFinder:
+    """Which of many spellings a lower-cased text contains, in one pass (Aho-Corasick).
+
+    Each spelling carries the indicator slots it is the key of, so one pass also yields
+    the candidates; testing each spelling with ``in`` cost more than the patterns saved.
+    """
+
+    def __init__(self, slots_by_spelling: Mapping[str, tuple[int, ...]]) -> None:
+        self._automaton: Any = ahocorasick.Automaton()
+        for spelling, slots in slots_by_spelling.items():
+            self._automaton.add_word(spelling, (spelling, slots))
+        self._empty = not slots_by_spelling
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def find(self, lowered: str) -> tuple[set[str], set[int]]:
+        """The spellings found in `lowered`, and the slots keyed by them."""
+        present: set[str] = set()
+        candidates: set[int] = set()
+        if self._empty:
+            return present, candidates
+        for _end, (spelling, slots) in self._automaton.iter(lowered):
+            present.add(spelling)
+            candidates.update(slots)
+        return present, candidates
+
+
 # ------------------------------------------------------------------ reading a pattern
 
 
 class _Reading:
-    """Reads one parsed pattern: what its parts can spell, and the anchors of the whole.
+    """Reads one parsed pattern: what its parts can spell, and what every match contains.
 
     Spellings are remembered per parsed item, since an item is asked for them once at
     each level of nesting above it.
     """
 
-    def __init__(self, commonness: Mapping[str, int]) -> None:
-        self._commonness = commonness
+    def __init__(self) -> None:
         self._spelled: dict[tuple[str, int], Spellings | None] = {}
         self._read: dict[int, list[_Part]] = {}
 
@@ -175,16 +189,14 @@ class _Reading:
                     return None
         return out if len(out) <= _MAX_SPELLINGS else None
 
-    # ---------------------------------------------------------------- anchors
+    def sequence_required(self, items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
+        """Every literal stretch a match of the sequence passes through (`required_texts`)."""
+        out: list[frozenset[str]] = []
 
-    def sequence_anchors(self, items: list[tuple[Any, Any]]) -> Anchors | None:
-        """The best anchors of any stretch of the sequence that every match passes through."""
-        best: Anchors | None = None
-
-        def consider(anchors: Anchors | None) -> None:
-            nonlocal best
-            if anchors and (best is None or self._cost(anchors) < self._cost(best)):
-                best = anchors
+        def emit(run: Spellings) -> None:
+            spellings = frozenset(s.replace(_EDGE, "") for s in run)
+            if "" not in spellings:
+                out.append(spellings)
 
         run: Spellings = {""}
         for part, op, av in self._parts(items):
@@ -193,58 +205,32 @@ class _Reading:
                 if len(joined) <= _MAX_SPELLINGS:
                     run = joined
                 else:
-                    consider(self._whole_words(run))
+                    emit(run)
                     run = part
                 continue
-            consider(self._whole_words(run))
+            emit(run)
             run = {""}
-            consider(self._item_anchors(op, av))
-        consider(self._whole_words(run))
-        return best
+            out += self._item_required(op, av)
+        emit(run)
+        return out
 
-    def _item_anchors(self, op: str, av: Any) -> Anchors | None:
-        """Anchors of an item that is not a few literal strings but still must be passed."""
+    def _item_required(self, op: str, av: Any) -> list[frozenset[str]]:
         if op == "SUBPATTERN":
-            return None if av[1] & _UNSUPPORTED_FLAGS else self.sequence_anchors(av[3])
+            return [] if av[1] & _UNSUPPORTED_FLAGS else self.sequence_required(av[3])
         if op == "ATOMIC_GROUP":
-            return self.sequence_anchors(av)
-        if op == "BRANCH":
-            out: set[str] = set()
-            for branch in av[1]:
-                anchors = self.sequence_anchors(branch)
-                if anchors is None:
-                    return None
-                out |= anchors
-            return frozenset(out)
+            return self.sequence_required(av)
         if op in _REPEATS and av[0] >= 1:
-            return self.sequence_anchors(av[2])
-        return None
-
-    def _whole_words(self, spellings: Spellings) -> Anchors | None:
-        """The least common whole word of each spelling, or None if some spelling has none.
-
-        A word is whole where the spelling itself bounds it on both sides, by a character
-        that is not part of a word or by a word boundary.
-        """
-        out: set[str] = set()
-        for spelling in spellings:
-            whole = [
-                m.group()
-                for m in _WORD.finditer(spelling)
-                if m.start() > 0 and m.end() < len(spelling)
-            ]
-            if not whole:
-                return None
-            out.add(min(whole, key=self._word_rank))
-        return frozenset(out)
-
-    def _word_rank(self, word: str) -> tuple[int, int]:
-        """Lower for words a reply contains less often: fewer patterns share it, it is longer."""
-        return self._commonness.get(word, 0), -len(word)
-
-    def _cost(self, anchors: Anchors) -> tuple[tuple[int, int], int]:
-        """Lower for anchors a reply contains less often: no common word, and few words."""
-        return max(self._word_rank(word) for word in anchors), len(anchors)
+            return self.sequence_required(av[2])
+        if op == "BRANCH":
+            # a match takes one branch: one stretch of each branch, pooled, is required
+            pooled: set[str] = set()
+            for branch in av[1]:
+                stretches = self.sequence_required(branch)
+                if not stretches:
+                    return []
+                pooled |= max(stretches, key=lambda s: min(map(len, s)))
+            return [frozenset(pooled)] if len(pooled) <= _MAX_SPELLINGS else []
+        return []
 
 
 def _class_spellings(members: list[tuple[Any, Any]]) -> Spellings | None:
