@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import weakref
 from pathlib import Path
 from types import TracebackType
@@ -198,4 +199,14 @@ def tune_sqlite(
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
         if mode not in _BEGIN_MODES:
             raise ValueError(f"{SQLITE_BEGIN} must be one of {sorted(_BEGIN_MODES)}, not {mode!r}")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        statement = f"BEGIN {mode}"
+        driver = connection.connection.driver_connection
+        if isinstance(driver, sqlite3.Connection):
+            # straight to pysqlite: SQLAlchemy's statement path cost more than the BEGIN
+            # itself, on every transaction of the hot path (`bot.storage.transactions`)
+            try:
+                driver.execute(statement)
+                return
+            except sqlite3.OperationalError:
+                pass  # again below, so the caller gets SQLAlchemy's wrapped error
+        connection.exec_driver_sql(statement)
