@@ -72,30 +72,39 @@ def _folds_like_re(char: str) -> bool:
 
 
 class SpellingFinder:
-    """Which of many spellings a lower-cased text contains, in one pass (Aho-Corasick).
+    """Which indicators a lower-cased text may match, in one pass (Aho-Corasick).
 
-    Each spelling carries the indicator slots it is the key of, so one pass also yields
-    the candidates; testing each spelling with ``in`` cost more than the patterns saved.
+    Each indicator is keyed by one spelling set of its most telling stretch; one pass over
+    the text yields the indicators whose key occurs (`contains_all` then checks the rest).
+    Testing every spelling with ``in`` cost more than the patterns it saved.
     """
 
     def __init__(self, slots_by_spelling: Mapping[str, tuple[int, ...]]) -> None:
         self._automaton: Any = ahocorasick.Automaton()
         for spelling, slots in slots_by_spelling.items():
-            self._automaton.add_word(spelling, (spelling, slots))
+            self._automaton.add_word(spelling, slots)
         self._empty = not slots_by_spelling
         if not self._empty:
             self._automaton.make_automaton()
 
-    def find(self, lowered: str) -> tuple[set[str], set[int]]:
-        """The spellings found in `lowered`, and the slots keyed by them."""
-        present: set[str] = set()
+    def find(self, lowered: str) -> set[int]:
+        """The slots keyed by a spelling that occurs in `lowered`."""
         candidates: set[int] = set()
-        if self._empty:
-            return present, candidates
-        for _end, (spelling, slots) in self._automaton.iter(lowered):
-            present.add(spelling)
-            candidates.update(slots)
-        return present, candidates
+        if not self._empty:
+            for _end, slots in self._automaton.iter(lowered):
+                candidates.update(slots)
+        return candidates
+
+
+def contains_all(lowered: str, stretches: tuple[tuple[str, ...], ...]) -> bool:
+    """Does the lower-cased text contain one spelling of every stretch? (plain loops: hot)"""
+    for stretch in stretches:
+        for spelling in stretch:
+            if spelling in lowered:
+                break
+        else:
+            return False
+    return True
 
 
 # ------------------------------------------------------------------ reading a pattern

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.domain.rubric import CriterionId, Rubric
-from bot.judges.anchors import Required, SpellingFinder, case_trusted, required_texts
+from bot.judges.anchors import SpellingFinder, case_trusted, contains_all, required_texts
 from bot.judges.lexicon import Lexicon
 from bot.judges.text import Sentence, clause_start
 
@@ -54,8 +54,8 @@ class CompiledRubric:
         self.criteria: dict[CriterionId, CompiledCriterion] = {}
         #: every pattern and negated pattern, in rubric order: (criterion, negated?, pattern)
         self._slots: list[tuple[CriterionId, bool, re.Pattern[str]]] = []
-        #: per slot, the literal stretches every match of its pattern contains
-        self._required: list[Required] = []
+        #: per slot, the literal stretches its pattern needs besides the one it is found by
+        self._rest: list[tuple[tuple[str, ...], ...]] = []
         keyed: dict[str, list[int]] = {}
         unscreened: list[int] = []
         for criterion_id, patterns, negated, counter in source:
@@ -74,15 +74,16 @@ class CompiledRubric:
                     slot = len(self._slots)
                     self._slots.append((criterion_id, is_negated, regex))
                     required = required_texts(text, _FLAGS)
-                    self._required.append(required)
                     if not required:
+                        self._rest.append(())
                         unscreened.append(slot)
                         continue
                     # found through its most telling stretch; the others are checked after
-                    for spelling in max(required, key=lambda s: min(map(len, s))):
+                    key = max(required, key=lambda s: min(map(len, s)))
+                    self._rest.append(tuple(tuple(s) for s in required if s is not key))
+                    for spelling in key:
                         keyed.setdefault(spelling, []).append(slot)
-        spellings = {s for required in self._required for stretch in required for s in stretch}
-        self._finder = SpellingFinder({s: tuple(keyed.get(s, ())) for s in spellings})
+        self._finder = SpellingFinder({s: tuple(slots) for s, slots in keyed.items()})
         self._unscreened = tuple(unscreened)
         #: each criterion with none of its indicators: what a text without their anchors gets
         self._idle = {
@@ -94,12 +95,13 @@ class CompiledRubric:
         """The criteria with only the indicators whose needed text all occurs in `text`."""
         if not case_trusted(text):
             return self.criteria
-        present, candidates = self._finder.find(text.lower())
-        required = self._required
+        lowered = text.lower()
+        candidates = self._finder.find(lowered)
+        rest = self._rest
         patterns: dict[CriterionId, list[re.Pattern[str]]] = {}
         negated: dict[CriterionId, list[re.Pattern[str]]] = {}
         for slot in sorted(candidates.union(self._unscreened)):
-            if any(present.isdisjoint(stretch) for stretch in required[slot]):
+            if not contains_all(lowered, rest[slot]):
                 continue
             criterion_id, is_negated, regex = self._slots[slot]
             (negated if is_negated else patterns).setdefault(criterion_id, []).append(regex)
