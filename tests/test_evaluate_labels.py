@@ -36,7 +36,7 @@ def test_second_coder_agrees_with_the_gold_on_every_heldout_line(
     devset = [json.loads(line) for line in DEVSET.read_text(encoding="utf-8").splitlines()]
     heldout = {line["id"] for line in devset if line["split"] == "heldout"}
     coded = [json.loads(line) for line in SECOND_CODER.read_text(encoding="utf-8").splitlines()]
-    assert len(coded) == 461
+    assert len(coded) == len(heldout) == 661
     assert len({line["id"] for line in coded}) == len(coded), "one label per line"
     assert {line["id"] for line in coded} == heldout, "every held-out line, nothing else"
 
@@ -55,18 +55,18 @@ def test_second_coder_agrees_with_the_gold_on_every_heldout_line(
     )
 
     assert code == 0
-    assert out.startswith("== heldout (461 items, judge: labels:second_coder.jsonl)")
+    assert out.startswith("== heldout (661 items, judge: labels:second_coder.jsonl)")
     assert "== dev (" not in out, "no dev line is labelled, so no dev section"
     assert "== all (" not in out
     assert err == (
-        f"{len(devset) - 461} of {len(devset)} lines of {DEVSET} have no label in "
-        f"{SECOND_CODER}: measuring the other 461\n"
+        f"{len(devset) - 661} of {len(devset)} lines of {DEVSET} have no label in "
+        f"{SECOND_CODER}: measuring the other 661\n"
     )
     payload: dict[str, Any] = json.loads(metrics.read_text(encoding="utf-8"))
     assert payload["judge"] == "labels:second_coder.jsonl"
     assert list(payload["splits"]) == ["heldout"]
     report = payload["splits"]["heldout"]
-    assert report["items"] == 461
+    assert report["items"] == 661
     assert report["macro_f1_moves"] >= 0.9
     assert report["pitfall_recall"] >= 0.9
     assert report["rating_kappa"] >= 0.9
@@ -84,7 +84,7 @@ def test_the_split_option_selects_before_the_labels_are_matched(
     args = ["--input", str(DEVSET), "--gold", "--labels", str(SECOND_CODER)]
     code, out, err = run([*args, "--split", "heldout"], capsys)
     assert code == 0
-    assert out.startswith("== heldout (461 items")
+    assert out.startswith("== heldout (661 items")
     assert err == "", "every held-out line has a label"
 
     code, out, err = run([*args, "--split", "dev"], capsys)
