@@ -33,7 +33,7 @@ from bot.domain.ids import (
 )
 from bot.domain.metrics import Report
 from bot.domain.rubric import Rubric
-from bot.judges import RuleJudge
+from bot.judges import RuleJudge, rate
 from bot.judges.text import injection_start, normalise
 from tests.fakes.openai_server import FakeOpenAI, FakeReply
 
@@ -140,6 +140,23 @@ def test_split_is_fixed_by_the_id_and_both_parts_are_used(items: list[EvalItem])
     heldout = sum(i.split == "heldout" for i in items)
     assert heldout >= 300
     assert 0.2 <= heldout / len(items) <= 0.45
+
+
+def test_more_dev_lines_are_labelled_dev_lines_apart_from_the_set(items: list[EvalItem]) -> None:
+    """`dev_more.jsonl` (d9-d14): canonical, split by the same rule, never a held-out line."""
+    with (ROOT / "evaluation" / "dev_more.jsonl").open(encoding="utf-8") as f:
+        more = [EvalItem.model_validate(json.loads(line)) for line in f if line.strip()]
+    assert len(more) == 1800
+    assert len({i.id for i in more}) == len(more)
+    assert not {i.id for i in more} & {i.id for i in items}
+    canonical = {m.value for m in RepairStrategy} | {p.value for p in Pitfall}
+    for item in more:
+        assert item.split == expected_split(item.id) == "dev", item.id
+        assert item.gold is not None and item.context and item.reply.strip(), item.id
+        assert set(item.gold.moves) | set(item.gold.pitfalls) <= canonical, item.id
+        moves = [RepairStrategy(m) for m in item.gold.moves]
+        pitfalls = [Pitfall(p) for p in item.gold.pitfalls]
+        assert item.gold.rating == rate(moves, pitfalls), item.id
 
 
 def test_labelling_guide_defines_every_id() -> None:
