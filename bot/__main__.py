@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="patient engine (default: llm if a model is configured)",
     )
     chat.add_argument(
-        "--judge", choices=["rules", "llm"], help="evaluator (default follows --engine)"
+        "--judge",
+        choices=["rules", "llm", "minilm"],
+        help="evaluator (default: JUDGE, else follows --engine)",
     )
     chat.add_argument(
         "--show-state", action="store_true", help="show the patient's tension after each turn"

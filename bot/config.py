@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     patient_model: str = "gpt-4o-mini"
     judge_model: str = "gpt-4o-mini"
+    #: rules (offline default), llm (needs the model server) or minilm (offline, optional
+    #: extra); empty: llm when the patient is the LLM, else rules
+    judge: Literal["rules", "llm", "minilm"] | None = None
+    minilm_model_dir: Path = PROJECT_ROOT / "models" / "minilm-judge"
     transcription_model: str | None = None
     model_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     model_max_retries: int = Field(default=2, ge=0, le=10)

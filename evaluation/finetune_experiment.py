@@ -328,6 +328,25 @@ def per_id(data: Data, idx: list[int], preds: list[Labels]) -> str:
     return "\n".join(lines)
 
 
+def save(model: Bert, enc: Encoder, out: Path) -> None:
+    """The trained model for the bot's optional MiniLM judge: encoder, head, tokenizer, settings.
+
+    `head.weight` is stored already scaled by SCALE and transposed (384 x ids), so the judge
+    computes sigmoid(embedding @ head.weight + head.bias).
+    """
+    from safetensors.numpy import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    weights = model.export()
+    weights["head.weight"] = np.ascontiguousarray(model.head.weight.detach().numpy().T * SCALE)
+    weights["head.bias"] = model.head.bias.detach().numpy().copy()
+    save_file(weights, str(out / "model.safetensors"))
+    (out / "tokenizer.json").write_bytes((enc.path / "tokenizer.json").read_bytes())
+    settings = {"ids": list(IDS), "max_len": MAX_LEN, "chosen": CHOSEN, "scale": SCALE}
+    (out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    print(f"saved the model to {out}")
+
+
 def timing(model: Bert, enc: Encoder, texts: list[str]) -> None:
     """ms per reply, one reply at a time (as the bot would judge), torch and NumPy."""
     sample = texts[:100]
@@ -370,6 +389,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="train one outer fold only")
     parser.add_argument("--export", action="store_true", help="time and check a NumPy export")
     parser.add_argument("--save-probs", type=Path, help="write out-of-fold probabilities")
+    parser.add_argument("--save", type=Path, help="with --heldout, write the trained model here")
     parser.add_argument(
         "--part", nargs="*", default=[], help="with --heldout, also report ids with this prefix"
     )
@@ -400,6 +420,8 @@ def main() -> None:
         started = time.perf_counter()
         model = train(enc, texts, dev.gold, args.epochs, args.lr)
         print(f"trained on {len(texts)} dev lines in {time.perf_counter() - started:.0f} s")
+        if args.save:
+            save(model, enc, args.save)
         held = prepare(load("heldout", []))
         prob = probs(model, enc, [text(it, args.context) for it in held.items])
         every_held = list(range(len(held.items)))

