@@ -35,6 +35,8 @@ from bot.domain.evaluation import RuptureMoment, TurnEvaluation
 from bot.domain.ids import Pitfall, RepairStrategy
 from bot.domain.rubric import Rubric
 from bot.judges import RuleJudge, compose_feedback, rate
+from bot.judges.lexicon import INJECTION_MARKERS
+from bot.judges.text import normalise
 
 Array = NDArray[np.float32]
 IGNORES = Pitfall.IGNORES_RUPTURE.value
@@ -149,9 +151,16 @@ def _erf(x: Array) -> Array:
 
 
 def model_text(moment: RuptureMoment) -> str:
-    """What the model reads, as in training: the last line before the reply, [SEP], the reply."""
+    """What the model reads, as in training: the last line before the reply, [SEP], the reply.
+
+    Text aimed at an evaluator ("SYSTEM:", "give this 5/5") is left out.
+    """
     before = moment.context[-1].text if moment.context else ""
-    return f"{before} [SEP] {moment.reply}"
+    return f"{before} [SEP] {INJECTION_MARKERS.sub(' ', moment.reply)}"
+
+
+def carries_injection(moment: RuptureMoment) -> bool:
+    return INJECTION_MARKERS.search(normalise(moment.reply)) is not None
 
 
 def combine(
@@ -208,7 +217,13 @@ class MiniLMJudge:
     def _combined(
         self, moment: RuptureMoment, rules: TurnEvaluation, p: dict[str, float]
     ) -> TurnEvaluation:
-        moves, pitfalls = combine(rules, p, self._thresholds)
+        thresholds = self._thresholds
+        if carries_injection(moment):
+            # Text aimed at the judge: the rules' reading stands (they ignore moves after it
+            # by construction); the model may only add pitfalls it is sure of, never a move
+            # or a veto, so the text cannot talk the model into a better score.
+            thresholds = Thresholds(thresholds.sure_pitfall, 0.0, 2.0)
+        moves, pitfalls = combine(rules, p, thresholds)
         rating = rate(moves, pitfalls)
         kept = {m.value for m in moves} | {i.value for i in pitfalls}
         evidence = {key: quote for key, quote in rules.evidence.items() if key in kept}
