@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.adapters.minilm_judge import MiniLMEncoder  # noqa: E402
 from bot.cli.evaluate import EvalItem  # noqa: E402
 from bot.domain.content import load_model  # noqa: E402
 from bot.domain.ids import Pitfall, RepairStrategy  # noqa: E402
@@ -45,79 +46,16 @@ MOVES = [m.value for m in RepairStrategy]
 IDS = [*MOVES, *(p.value for p in Pitfall)]
 
 
-class MiniLM:
-    """all-MiniLM-L6-v2 (BERT, 6 layers, 384 dims, mean pooling, unit length) in NumPy."""
+class MiniLM(MiniLMEncoder):
+    """all-MiniLM-L6-v2 in NumPy: the judge's own forward pass (`bot.adapters.minilm_judge`)."""
 
     def __init__(self, path: Path, max_len: int = 256) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
-        self.w = load_file(str(path / "model.safetensors"))
-        self.tok = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tok.enable_truncation(max_len)
-        self.tok.enable_padding()
-
-    def _norm(self, x: Array, name: str) -> Array:
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + 1e-12) * self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
-
-    def _dense(self, x: Array, name: str) -> Array:
-        out: Array = x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
-        return out
+        super().__init__(path, max_len)
 
     def encode(self, texts: Sequence[str], batch: int = 32) -> Array:
         return np.concatenate(
-            [self._encode(texts[i : i + batch]) for i in range(0, len(texts), batch)]
+            [self.embed(texts[i : i + batch]) for i in range(0, len(texts), batch)]
         )
-
-    def _encode(self, texts: Sequence[str]) -> Array:
-        enc = self.tok.encode_batch(list(texts))
-        ids = np.array([e.ids for e in enc])
-        mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
-        b, n = ids.shape
-        heads, dim = 12, 32
-        w = self.w
-        x = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:n]
-            + w["embeddings.token_type_embeddings.weight"][0]
-        )
-        x = self._norm(x, "embeddings.LayerNorm")
-        blocked = (1.0 - mask)[:, None, None, :] * -1e9
-
-        def split(t: Array) -> Array:
-            return t.reshape(b, n, heads, dim).transpose(0, 2, 1, 3)
-
-        for i in range(6):
-            p = f"encoder.layer.{i}."
-            q = split(self._dense(x, p + "attention.self.query"))
-            k = split(self._dense(x, p + "attention.self.key"))
-            v = split(self._dense(x, p + "attention.self.value"))
-            att = q @ k.transpose(0, 1, 3, 2) / np.sqrt(dim) + blocked
-            att = np.exp(att - att.max(-1, keepdims=True))
-            att /= att.sum(-1, keepdims=True)
-            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(b, n, heads * dim)
-            x = self._norm(
-                x + self._dense(ctx, p + "attention.output.dense"), p + "attention.output.LayerNorm"
-            )
-            h = self._dense(x, p + "intermediate.dense")
-            h = 0.5 * h * (1.0 + _erf(h / np.sqrt(2.0)))
-            x = self._norm(x + self._dense(h, p + "output.dense"), p + "output.LayerNorm")
-        pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
-        out: Array = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-        return out
-
-
-def _erf(x: Array) -> Array:
-    """Abramowitz & Stegun 7.1.26 (error below 1.5e-7)."""
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = (
-        (((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
-    ) + 0.254829592
-    out: Array = np.sign(x) * (1.0 - poly * t * np.exp(-a * a))
-    return out
 
 
 def votes(emb: Array, labels: Array, queries: Array, refs: Array, k: int) -> Array:

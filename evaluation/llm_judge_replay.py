@@ -43,10 +43,10 @@ from pydantic import SecretStr  # noqa: E402
 from bot.adapters.llm_judge import build_judge_messages  # noqa: E402
 from bot.cli.evaluate import (  # noqa: E402
     EvalItem,
-    format_sections,
     measure,
     predicted_labels,
     read_items,
+    report_metrics,
 )
 from bot.config import Settings  # noqa: E402
 from bot.domain.evaluation import TurnEvaluation  # noqa: E402
@@ -112,15 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(_env_file=None)
     evaluations = asyncio.run(replay(settings, items, answers))
     sections = measure(items, [predicted_labels(e) for e in evaluations])
-    judge = f"llm (recorded answers: {args.answers.name})"
-    print(format_sections(sections, judge=judge))
-    if args.metrics_json:
-        payload = {
-            "judge": judge,
-            "input": str(args.input),
-            "splits": {name: report.model_dump() for name, report in sections.items()},
-        }
-        args.metrics_json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    report_metrics(args, sections, judge=f"llm (recorded answers: {args.answers.name})")
     return 1 if bad else 0
 
 

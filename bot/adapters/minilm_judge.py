@@ -53,39 +53,26 @@ class Thresholds:
     sure_move: float = 0.8
 
 
-class MiniLMClassifier:
-    """all-MiniLM-L6-v2 fine-tuned with a sigmoid head per id, in NumPy.
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2's BERT (6 layers, 384 dims, 12 heads) in NumPy: mean pooling, unit length.
 
-    BERT (6 layers, 384 dims, 12 heads), mean pooling, unit length, then the head
-    (stored pre-scaled: ``p = sigmoid(embedding @ head.weight + head.bias)``).
+    The evaluation experiments use it too (`evaluation/embedding_experiment.py`), so the
+    model they measure is the one the judge runs.
     """
 
-    def __init__(self, directory: Path) -> None:
-        settings = json.loads((directory / "settings.json").read_text(encoding="utf-8"))
-        self.ids: list[str] = list(settings["ids"])
-        stored = load_file(str(directory / "model.safetensors"))  # float16 on disk
+    def __init__(self, directory: Path, max_tokens: int = MAX_TOKENS) -> None:
+        stored = load_file(str(directory / "model.safetensors"))  # float16 or float32
         self.w = {name: value.astype(np.float32) for name, value in stored.items()}
         # dense layers as (in, out), contiguous: `x @ W.T` on a transposed view took the slow
         # non-BLAS path (~1.5 ms a layer instead of ~0.05)
         self._kernels = {
             name.removesuffix(".weight"): np.ascontiguousarray(value.T)
             for name, value in self.w.items()
-            if value.ndim == 2 and "embeddings" not in name and not name.startswith("head.")
+            if value.ndim == 2 and name.startswith("encoder.")
         }
         self.tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        self.tok.enable_truncation(MAX_TOKENS)
+        self.tok.enable_truncation(max_tokens)
         self.tok.enable_padding()
-
-    def probabilities(self, texts: Sequence[str]) -> Array:
-        """One row of probabilities (in `ids` order) per text.
-
-        One text at a time: padding short replies to a long one's length made batches no
-        faster per reply on this CPU (~40-60 ms a reply either way).
-        """
-        embedded = np.concatenate([self.embed([text]) for text in texts])
-        logits = embedded @ self.w["head.weight"] + self.w["head.bias"]
-        out: Array = 1.0 / (1.0 + np.exp(-logits))
-        return out
 
     def embed(self, texts: Sequence[str]) -> Array:
         enc = self.tok.encode_batch(list(texts))
@@ -136,6 +123,30 @@ class MiniLMClassifier:
         kernel = self._kernels[name]
         flat = x.reshape(-1, x.shape[-1]) @ kernel + self.w[f"{name}.bias"]
         out: Array = flat.reshape(*x.shape[:-1], kernel.shape[1])
+        return out
+
+
+class MiniLMClassifier:
+    """The fine-tuned encoder with a sigmoid head per id (`models/minilm-judge/`).
+
+    The head is stored pre-scaled: ``p = sigmoid(embedding @ head.weight + head.bias)``.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        settings = json.loads((directory / "settings.json").read_text(encoding="utf-8"))
+        self.ids: list[str] = list(settings["ids"])
+        self.encoder = MiniLMEncoder(directory)
+        self._head = self.encoder.w["head.weight"], self.encoder.w["head.bias"]
+
+    def probabilities(self, texts: Sequence[str]) -> Array:
+        """One row of probabilities (in `ids` order) per text.
+
+        One text at a time: padding short replies to a long one's length made batches no
+        faster per reply on this CPU (~40-60 ms a reply either way).
+        """
+        embedded = np.concatenate([self.encoder.embed([text]) for text in texts])
+        weight, bias = self._head
+        out: Array = 1.0 / (1.0 + np.exp(-(embedded @ weight + bias)))
         return out
 
 
