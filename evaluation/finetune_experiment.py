@@ -389,6 +389,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="train one outer fold only")
     parser.add_argument("--export", action="store_true", help="time and check a NumPy export")
     parser.add_argument("--save-probs", type=Path, help="write out-of-fold probabilities")
+    parser.add_argument("--seed", type=int, default=0, help="with --heldout: the training seed")
     parser.add_argument("--save", type=Path, help="with --heldout, write the trained model here")
     parser.add_argument(
         "--part", nargs="*", default=[], help="with --heldout, also report ids with this prefix"
@@ -418,7 +419,7 @@ def main() -> None:
     settings = f"context={args.context}, epochs={args.epochs}, lr={args.lr}"
     if args.heldout:
         started = time.perf_counter()
-        model = train(enc, texts, dev.gold, args.epochs, args.lr)
+        model = train(enc, texts, dev.gold, args.epochs, args.lr, seed=args.seed)
         print(f"trained on {len(texts)} dev lines in {time.perf_counter() - started:.0f} s")
         if args.save:
             save(model, enc, args.save)
