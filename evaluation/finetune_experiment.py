@@ -329,7 +329,9 @@ def per_id(data: Data, idx: list[int], preds: list[Labels]) -> str:
 
 
 def save(model: Bert, enc: Encoder, out: Path) -> None:
-    """The trained model for the bot's optional MiniLM judge: encoder, head, tokenizer, settings.
+    """The trained model for the bot's MiniLM judge (`--save models/minilm-judge`).
+
+    Encoder, head, tokenizer and settings, as `bot.adapters.minilm_judge` reads them.
 
     `head.weight` is stored already scaled by SCALE and transposed (384 x ids), so the judge
     computes sigmoid(embedding @ head.weight + head.bias).
@@ -340,7 +342,9 @@ def save(model: Bert, enc: Encoder, out: Path) -> None:
     weights = model.export()
     weights["head.weight"] = np.ascontiguousarray(model.head.weight.detach().numpy().T * SCALE)
     weights["head.bias"] = model.head.bias.detach().numpy().copy()
-    save_file(weights, str(out / "model.safetensors"))
+    # float16 on disk (45 MB): the judge computes in float32; its held-out figures were the same
+    half = {name: value.astype(np.float16) for name, value in weights.items()}
+    save_file(half, str(out / "model.safetensors"), metadata={"base": "all-MiniLM-L6-v2"})
     (out / "tokenizer.json").write_bytes((enc.path / "tokenizer.json").read_bytes())
     settings = {"ids": list(IDS), "max_len": MAX_LEN, "chosen": CHOSEN, "scale": SCALE}
     (out / "settings.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
