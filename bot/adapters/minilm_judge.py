@@ -36,7 +36,7 @@ from bot.domain.ids import Pitfall, RepairStrategy
 from bot.domain.rubric import Rubric
 from bot.judges import RuleJudge, compose_feedback, rate
 from bot.judges.lexicon import INJECTION_MARKERS
-from bot.judges.text import normalise
+from bot.judges.text import injection_start, normalise
 
 Array = NDArray[np.float32]
 IGNORES = Pitfall.IGNORES_RUPTURE.value
@@ -66,10 +66,9 @@ class MiniLMEncoder:
         # dense layers as (in, out), contiguous: `x @ W.T` on a transposed view took the slow
         # non-BLAS path (~1.5 ms a layer instead of ~0.05)
         self._kernels = {
-            name.removesuffix(".weight"): np.ascontiguousarray(value.T)
-            for name, value in self.w.items()
-            if value.ndim == 2 and name.startswith("encoder.")
-        }
+            name.removesuffix(".weight"): np.ascontiguousarray(self.w.pop(name).T)
+            for name in [n for n, v in self.w.items() if v.ndim == 2 and n.startswith("encoder.")]
+        }  # the untransposed copies are dropped: ~40 MB a process
         self.tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tok.enable_truncation(max_tokens)
         self.tok.enable_padding()
@@ -171,7 +170,8 @@ def model_text(moment: RuptureMoment) -> str:
 
 
 def carries_injection(moment: RuptureMoment) -> bool:
-    return INJECTION_MARKERS.search(normalise(moment.reply)) is not None
+    text = normalise(moment.reply)
+    return injection_start(text) < len(text)
 
 
 def combine(

@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
@@ -129,6 +129,21 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.set_defaults(handler=run_evaluate, usage_error=parser.error)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_line(model: type[M], line: str) -> M | str:
+    """One JSONL line as `model`, or what is wrong with it, as one phrase for the user."""
+    try:
+        return model.model_validate(json.loads(line))
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg})"
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "line"
+        return f"{field}: {first['msg']}"
+
+
 def read_items(path: Path, split: str | None, err: TextIO) -> tuple[list[EvalItem], int]:
     items: list[EvalItem] = []
     bad = 0
@@ -140,16 +155,9 @@ def read_items(path: Path, split: str | None, err: TextIO) -> tuple[list[EvalIte
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            item = EvalItem.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            print(f"{path}:{number}: not valid JSON ({exc.msg}); line skipped", file=err)
-            bad += 1
-            continue
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "line"
-            print(f"{path}:{number}: {field}: {first['msg']}; line skipped", file=err)
+        item = parse_line(EvalItem, line)
+        if isinstance(item, str):
+            print(f"{path}:{number}: {item}; line skipped", file=err)
             bad += 1
             continue
         if split is None or item.split == split:
@@ -172,14 +180,9 @@ def read_labels(path: Path) -> dict[str, Labels]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            entry = LabelLine.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise LabelsFileError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "line"
-            raise LabelsFileError(f"{path}:{number}: {field}: {first['msg']}") from None
+        entry = parse_line(LabelLine, line)
+        if isinstance(entry, str):
+            raise LabelsFileError(f"{path}:{number}: {entry}")
         if entry.id in labels:
             raise LabelsFileError(
                 f"{path}:{number}: id: {entry.id!r} is already labelled on line "
