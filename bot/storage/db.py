@@ -94,10 +94,7 @@ def write_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """
     if engine.dialect.name == "sqlite":
         return async_sessionmaker(
-            engine,
-            class_=QueuedWriteSession,
-            expire_on_commit=False,
-            database_key=engine.url.render_as_string(hide_password=True),
+            engine, class_=QueuedWriteSession, expire_on_commit=False, database_url=engine.url
         )
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -106,6 +103,16 @@ def write_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 _WRITE_QUEUES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def write_queue(database_url: URL) -> asyncio.Lock:
+    """The in-process queue for the write lock of the SQLite database at `database_url`.
+
+    ORM write sessions (`QueuedWriteSession`) and the hot path's units of work
+    (`bot.storage.transactions.SqliteWorker`) both wait in it.
+    """
+    queues = _WRITE_QUEUES.setdefault(asyncio.get_running_loop(), {})
+    return queues.setdefault(database_url.render_as_string(hide_password=True), asyncio.Lock())
 
 
 class QueuedWriteSession(AsyncSession):
@@ -120,14 +127,13 @@ class QueuedWriteSession(AsyncSession):
     still meet busy_timeout.
     """
 
-    def __init__(self, *args: Any, database_key: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, database_url: URL, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._database_key = database_key
+        self._database_url = database_url
         self._queued: asyncio.Lock | None = None
 
     async def __aenter__(self) -> QueuedWriteSession:
-        queues = _WRITE_QUEUES.setdefault(asyncio.get_running_loop(), {})
-        self._queued = queues.setdefault(self._database_key, asyncio.Lock())
+        self._queued = write_queue(self._database_url)
         await self._queued.acquire()
         return self
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -41,9 +41,14 @@ from bot.practice.records import (
 from bot.practice.store import TurnExists
 from bot.storage.cohort_repository import export_cohorts
 from bot.storage.db import read_sessions, write_sessions
+from bot.storage.hot_cache import HotCache, ReplyTimes, Trainee
 from bot.storage.learning_repository import export_learning
 from bot.storage.tables import Base, PracticeSession, Turn, User, utcnow
-from bot.storage.transactions import transactions_for
+from bot.storage.transactions import Work, transactions_for
+
+#: what a write teaches the cache (`SqlPracticeStore._write_remembered`)
+Remember = Callable[[HotCache], None]
+_MISSING: Any = object()
 
 #: Core tables for the practice hot path (`bot.storage.transactions`)
 USERS: Table = Base.metadata.tables["users"]
@@ -68,6 +73,7 @@ class SqlPracticeStore:
         self._write = write_sessions(engine)
         self._read = read_sessions(engine)
         self._tx = transactions_for(engine)
+        self._cache = self._tx.cache
 
     async def get_or_create_user(self, channel: str, external_id: str) -> UserRecord:
         async with self._read() as db:
@@ -85,13 +91,21 @@ class SqlPracticeStore:
             return _user_record((await db.scalars(_user_by_key(channel, external_id))).one())
 
     async def find_user(self, channel: str, external_id: str) -> UserRecord | None:
+        cached = self._cache.validate(self._tx.version())
+        user = self._cache.users.get((channel, external_id), _MISSING) if cached else _MISSING
+        if user is not _MISSING:
+            return cast(UserRecord | None, user)
         key = {"channel": channel, "external_id": external_id}
 
         def find(db: Connection) -> UserRecord | None:
             row = db.execute(_USER_BY_KEY, key).first()
             return None if row is None else _user_record(row)
 
-        return await self._tx.read(find)
+        version = self._cache.version
+        found = await self._tx.read(find)
+        if cached and self._tx.version() == version:
+            self._cache.users[(channel, external_id)] = found
+        return found
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         async with self._read() as db:
@@ -166,14 +180,21 @@ class SqlPracticeStore:
         def append(db: Connection) -> None:
             db.execute(_INSERT_TURN, _turn_values(session_id, turn))
 
-        await self._append(session_id, append, turn.index)
+        await self._append(
+            session_id, append, turn.index, lambda cache: cache.appended(session_id, (turn,))
+        )
 
     async def append_exchange(self, session_id: int, reply: TurnRecord, answer: TurnRecord) -> None:
         def append(db: Connection) -> None:
             db.execute(_INSERT_TURN, _turn_values(session_id, reply))
             db.execute(_INSERT_TURN, _turn_values(session_id, answer))
 
-        await self._append(session_id, append, reply.index)
+        await self._append(
+            session_id,
+            append,
+            reply.index,
+            lambda cache: cache.appended(session_id, (reply, answer)),
+        )
 
     async def record_answer(
         self,
@@ -193,11 +214,17 @@ class SqlPracticeStore:
                 raise LookupError(f"session {session_id} has no turn {index}")
             db.execute(_INSERT_TURN, _turn_values(session_id, answer))
 
-        await self._append(session_id, record, answer.index)
+        def remember(cache: HotCache) -> None:
+            cache.evaluated(session_id, index, evaluation=evaluation, state=state, usage=usage)
+            cache.appended(session_id, (answer,))
 
-    async def _append(self, session_id: int, work: Any, index: int) -> None:
+        await self._append(session_id, record, answer.index, remember)
+
+    async def _append(
+        self, session_id: int, work: Work[None], index: int, remember: Remember
+    ) -> None:
         try:
-            await self._tx.write(work)
+            await self._write_remembered(work, remember)
         except IntegrityError as exc:
             # The foreign key refuses a missing session, the unique key a taken index;
             # telling them apart only here saves a lookup on every successful append.
@@ -222,7 +249,30 @@ class SqlPracticeStore:
             if db.execute(change, values).first() is None:
                 raise LookupError(f"session {session_id} has no turn {index}")
 
-        await self._tx.write(attach)
+        await self._write_remembered(
+            attach,
+            lambda cache: cache.evaluated(
+                session_id, index, evaluation=evaluation, state=state, usage=usage
+            ),
+        )
+
+    async def _write_remembered(self, work: Work[None], remember: Remember) -> None:
+        """`work` in a write transaction; then the cache learns its effect or forgets.
+
+        It learns only if the write ran on the worker's own connection with nothing else
+        written since the cache was last valid (the version moved by exactly this write).
+        """
+        cached = self._cache.validate(self._tx.version())
+        before = self._cache.version
+        await self._tx.write(work)
+        if not cached or before is None:
+            return
+        after = self._tx.version()
+        if after == (before[0], before[1], before[2] + 1):
+            self._cache.version = after
+            remember(self._cache)
+        else:
+            self._cache.forget(after)
 
     async def get_session(self, session_id: int) -> SessionRecord | None:
         return await self._tx.read(
@@ -230,18 +280,49 @@ class SqlPracticeStore:
         )
 
     async def active_session(self, user_id: int) -> SessionRecord | None:
-        return await self._tx.read(
+        cached = self._cache.validate(self._tx.version())
+        if cached and (trainee := self._cache.trainees.get(user_id)) is not None:
+            return trainee.session
+        version = self._cache.version
+        session = await self._tx.read(
             lambda db: _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
         )
+        if cached and self._tx.version() == version:
+            self._cache.keep(user_id, Trainee(session))
+        return session
 
     async def active_session_and_reply_counts(
         self, user_id: int, since: Sequence[datetime]
     ) -> tuple[SessionRecord | None, list[int]]:
-        def read(db: Connection) -> tuple[SessionRecord | None, list[int]]:
-            session = _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
-            return session, _count_replies(db, user_id, since)
+        """The active session and `count_trainee_turns(user_id, since)`, from memory if known."""
+        if not self._cache.validate(self._tx.version()):
 
-        return await self._tx.read(read)
+            def read(db: Connection) -> tuple[SessionRecord | None, list[int]]:
+                session = _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
+                return session, _count_replies(db, user_id, since)
+
+            return await self._tx.read(read)
+        trainee = self._cache.trainees.get(user_id)
+        if trainee is not None:
+            if not since:
+                return trainee.session, []
+            counts = None if trainee.replies is None else trainee.replies.counts(since)
+            if counts is not None:
+                return trainee.session, counts
+        earliest = min(since) if since else None
+
+        def read_times(db: Connection) -> Trainee:
+            session = _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
+            if earliest is None:
+                return Trainee(session)
+            return Trainee(session, ReplyTimes(earliest, _reply_times(db, user_id, earliest)))
+
+        version = self._cache.version
+        trainee = await self._tx.read(read_times)
+        if self._tx.version() == version:
+            self._cache.keep(user_id, trainee)
+        counts = [] if trainee.replies is None else trainee.replies.counts(since)
+        return trainee.session, counts or []
 
     async def finish_session(
         self,
@@ -335,6 +416,7 @@ class SqlPracticeStore:
         Erasing twice is harmless.
         """
         erase = delete(User).where(User.id == user_id).execution_options(synchronize_session=False)
+        self._cache.forget()  # what it held of them goes now, not at the next look
         async with self._write() as db, db.begin():
             await db.execute(erase)
 
@@ -428,24 +510,33 @@ def _count_replies(db: Connection, user_id: int, since: Sequence[datetime]) -> l
 @functools.cache
 def _reply_counts(windows: int) -> Select[Any]:
     """Trainee replies since each of `windows` moments (``since_0``, ...), in one row."""
-    turns, sessions = TURNS.c, SESSIONS.c
     counts: list[Any] = [
-        func.count(case((turns.created_at >= bindparam(f"since_{n}"), 1))) for n in range(windows)
+        func.count(case((TURNS.c.created_at >= bindparam(f"since_{n}"), 1))) for n in range(windows)
     ]
-    return (
-        select(*counts)
-        .select_from(TURNS.join(SESSIONS, turns.session_id == sessions.id))
-        .where(
-            sessions.user_id == bindparam("user_id"),
-            turns.speaker == Speaker.TRAINEE.value,
-            turns.created_at >= bindparam("earliest"),
-            # not the replies a "what if" replay copied from its original session
-            or_(
-                sessions.replay_from_turn.is_(None),
-                turns.index > 2 * (sessions.replay_from_turn - 1),
-            ),
-        )
+    return _counted_replies(select(*counts))
+
+
+def _counted_replies(columns: Select[Any]) -> Select[Any]:
+    """`columns` over the user's trainee replies since ``earliest`` that count against limits."""
+    turns, sessions = TURNS.c, SESSIONS.c
+    return columns.select_from(TURNS.join(SESSIONS, turns.session_id == sessions.id)).where(
+        sessions.user_id == bindparam("user_id"),
+        turns.speaker == Speaker.TRAINEE.value,
+        turns.created_at >= bindparam("earliest"),
+        # not the replies a "what if" replay copied from its original session
+        or_(
+            sessions.replay_from_turn.is_(None),
+            turns.index > 2 * (sessions.replay_from_turn - 1),
+        ),
     )
+
+
+_REPLY_TIMES = _counted_replies(select(TURNS.c.created_at)).order_by(TURNS.c.created_at)
+
+
+def _reply_times(db: Connection, user_id: int, earliest: datetime) -> list[datetime]:
+    """When the user's counted replies since `earliest` were stored, oldest first."""
+    return list(db.scalars(_REPLY_TIMES, {"user_id": user_id, "earliest": earliest}))
 
 
 def _json(model: PatientState | TurnEvaluation | TokenUsage | None) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ function that runs in one go:
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,8 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.storage.db import SQLITE_BEGIN, tune_sqlite
+from bot.storage.db import SQLITE_BEGIN, tune_sqlite, write_queue
+from bot.storage.hot_cache import HotCache, Version
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]
@@ -61,6 +63,9 @@ class Transactions:
             # retried once instead (`_on_postgresql`).
             self._own = self._engine = create_async_engine(engine.url, pool_size=5, max_overflow=10)
         self._reader = self._engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+        #: what turns read, shared by every store of this database in the process; only a
+        #: SQLite file's version can vouch for it (elsewhere it is never valid, so never used)
+        self.cache = HotCache() if self._worker is None else self._worker.cache
 
     async def read(self, work: Work[T]) -> T:
         if self._worker is not None:
@@ -71,6 +76,14 @@ class Transactions:
         if self._worker is not None:
             return await self._worker.run(_write_in, work)
         return await self._on_postgresql(self._engine, work)
+
+    def version(self) -> Version | None:
+        """A token that changes whenever the database may have changed; None: no such token.
+
+        Only a SQLite file has one (`SqliteWorker.version`); a cache of rows is valid for
+        as long as the token it was read under.
+        """
+        return None if self._worker is None else self._worker.version()
 
     async def _on_postgresql(self, engine: AsyncEngine, work: Work[T]) -> T:
         """`work` in a transaction; once more on a fresh connection if the server dropped it.
@@ -113,12 +126,17 @@ class SqliteWorker:
     the file.
 
     One worker per database file, shared by every engine of it in this process.
+
+    `version()` lets a cache know when to forget: SQLite's ``data_version`` changes when
+    any other connection (another engine, thread or process) commits, and the worker
+    counts the writes made on its own connection.
     """
 
     _open: ClassVar[dict[str, SqliteWorker]] = {}
 
     def __init__(self, url: URL) -> None:
         self._key = url.render_as_string(hide_password=False)
+        self._url = url
         self._users = 0
         sync_url = url.set(drivername="sqlite+pysqlite")
         self._inline = create_engine(sync_url, pool_size=1, max_overflow=0)
@@ -133,6 +151,11 @@ class SqliteWorker:
         # reads begin DEFERRED; options set once here (per connection they cost ~0.1 ms)
         self._inline_reader = self._inline.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
         self._reader = self._engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+        self.cache = HotCache()
+        self._connects = 0
+        self._connection: Any = None
+        self._inline_writes = 0
+        event.listen(self._inline, "connect", self._on_connect)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-tx")
         self._writes = 0
         self._checkpoint: asyncio.Future[None] | None = None
@@ -155,23 +178,58 @@ class SqliteWorker:
             self._inline.dispose()
             self._engine.dispose()
 
-    async def run(self, runner: Callable[[Engine, Work[T]], T], work: Work[T]) -> T:
-        loop = asyncio.get_running_loop()
-        reads = runner is _read_in
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        self._connects += 1
+        self._connection = dbapi_connection
+
+    def version(self) -> Version | None:
+        """Changes whenever anything may have written since: see the class docstring.
+
+        Read off the inline connection between units of work (they run whole on this
+        thread, so none is half done); a closed or failing connection gives None.
+        """
+        connection = self._connection
+        if connection is None:
+            return None
         try:
-            result = runner(self._inline_reader if reads else self._inline, work)
+            (data_version,) = connection.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return (self._connects, int(data_version), self._inline_writes)
+
+    async def run(self, runner: Callable[[Engine, Work[T]], T], work: Work[T]) -> T:
+        if runner is _read_in:
+            return await self._attempt(runner, work, self._inline_reader, self._reader)
+        # Writers of this process queue here, the ORM's write sessions included, so a unit
+        # meets the lock only when another process holds it: queued behind one that went to
+        # the thread, the next no longer finds the lock taken and follows it there, and so
+        # on (seen as hundreds of thread hops while trainees enrolled during a burst).
+        async with write_queue(self._url):
+            self._inline_writes += 1  # counted before it runs: a failed write forgets too
+            result = await self._attempt(runner, work, self._inline, self._engine)
+        self._writes += 1
+        if self._writes % CHECKPOINT_EVERY == 0 and (
+            self._checkpoint is None or self._checkpoint.done()
+        ):
+            loop = asyncio.get_running_loop()
+            self._checkpoint = loop.run_in_executor(self._thread, _checkpoint, self._engine)
+        return result
+
+    async def _attempt(
+        self,
+        runner: Callable[[Engine, Work[T]], T],
+        work: Work[T],
+        inline: Engine,
+        waiting: Engine,
+    ) -> T:
+        """`work` on the loop's thread; in the worker thread if SQLite says it is busy."""
+        try:
+            return runner(inline, work)
         except OperationalError as exc:
             if not _is_busy(exc):
                 raise
-            engine = self._reader if reads else self._engine
-            return await loop.run_in_executor(self._thread, runner, engine, work)
-        if runner is _write_in:
-            self._writes += 1
-            if self._writes % CHECKPOINT_EVERY == 0 and (
-                self._checkpoint is None or self._checkpoint.done()
-            ):
-                self._checkpoint = loop.run_in_executor(self._thread, _checkpoint, self._engine)
-        return result
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, runner, waiting, work)
 
 
 def _checkpoint(engine: Engine) -> None:

@@ -27,6 +27,7 @@ from bot.learning import LearningService
 from bot.learning.quiz_polls import QuizPollStore
 from bot.practice.service import PracticeService
 from bot.telegram.delivery import RetryAfterMiddleware
+from bot.telegram.filters import on_loop
 from bot.telegram.identity import ConsentGate
 from bot.telegram.response_models import PinResponseModels
 from bot.telegram.routers import cohorts as cohort_routers
@@ -99,8 +100,8 @@ def private_chats(
 ) -> Router:
     """The trainee's practice in a private chat, behind the consent gate."""
     door = Router(name="private")
-    door.message.filter(F.chat.type == ChatType.PRIVATE)
-    door.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    door.message.filter(on_loop(F.chat.type == ChatType.PRIVATE))
+    door.callback_query.filter(on_loop(F.message.chat.type == ChatType.PRIVATE))
     gate = ConsentGate(practice_service.store, texts)
     door.message.outer_middleware(gate)
     door.callback_query.outer_middleware(gate)

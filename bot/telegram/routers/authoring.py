@@ -19,6 +19,7 @@ from bot.practice.records import UserRecord
 from bot.practice.service import PracticeService
 from bot.telegram import cohort_views as views
 from bot.telegram.cohort_callbacks import PersonaAction, PersonaCbAction, PublishCb
+from bot.telegram.filters import on_loop
 from bot.telegram.formatting import esc, fill, patient_line, session_header
 from bot.telegram.presenters import send_long, typing
 from bot.telegram.roles import HasRole
@@ -62,7 +63,7 @@ def create_router() -> Router:
     router = Router(name="authoring")
     trainer_only = HasRole(Role.TRAINER)
 
-    @router.message(F.document.file_name.regexp(YAML_FILE, mode="search"), trainer_only)
+    @router.message(on_loop(F.document.file_name.regexp(YAML_FILE, mode="search")), trainer_only)
     async def upload(
         message: Message, bot: Bot, cohorts: Cohorts, texts: UiTexts, trainee: UserRecord
     ) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
+from bot.telegram.filters import on_loop
 from bot.telegram.texts import UiTexts
 
 
 def create_router() -> Router:
     router = Router(name="fallback")
 
-    @router.message(F.text.startswith("/"))
+    @router.message(on_loop(F.text.startswith("/")))
     async def unknown_command(message: Message, texts: UiTexts) -> None:
         await message.answer(texts.unknown_command)
 

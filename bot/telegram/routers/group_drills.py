@@ -22,6 +22,7 @@ from bot.learning import LearningError, LearningService
 from bot.learning.models import QuizPoll
 from bot.learning.quiz_polls import PostedQuiz, QuizPollStore, next_group_drill
 from bot.practice.service import PracticeService
+from bot.telegram.filters import on_loop
 from bot.telegram.formatting import esc, fill
 from bot.telegram.identity import find_trainee
 from bot.telegram.learn_views import exchange_html
@@ -82,7 +83,7 @@ async def _send_quiz(
 
 def create_router() -> Router:
     router = Router(name="group-drills")
-    router.message.filter(F.chat.type.in_(GROUPS))
+    router.message.filter(on_loop(F.chat.type.in_(GROUPS)))
 
     @router.message(Command("drill"))
     async def drill_command(

@@ -25,6 +25,7 @@ from bot.practice.records import SessionRecord, UserRecord
 from bot.practice.service import PracticeService
 from bot.telegram import cohort_views as views
 from bot.telegram.cohort_callbacks import ReviewGoCb, ReviewPickCb, ReviewStopCb
+from bot.telegram.filters import on_loop
 from bot.telegram.formatting import esc, fill, snippet
 from bot.telegram.identity import find_trainee
 from bot.telegram.texts import UiTexts
@@ -194,8 +195,8 @@ async def _post_chunk(
 
 def create_router() -> Router:
     router = Router(name="group-review")
-    router.message.filter(F.chat.type.in_(GROUPS))
-    router.callback_query.filter(F.message.chat.type.in_(GROUPS))
+    router.message.filter(on_loop(F.chat.type.in_(GROUPS)))
+    router.callback_query.filter(on_loop(F.message.chat.type.in_(GROUPS)))
 
     @router.message(Command("link"))
     async def link(

@@ -11,6 +11,7 @@ from aiogram.types import Message
 from bot.adapters.openai_llm import TranscriptionFailed
 from bot.practice.records import UserRecord
 from bot.practice.service import PracticeService
+from bot.telegram.filters import on_loop
 from bot.telegram.formatting import fill
 from bot.telegram.presenters import take_reply, typing
 from bot.telegram.texts import UiTexts
@@ -30,7 +31,7 @@ class Transcriber(Protocol):
 def create_router() -> Router:
     router = Router(name="media")
 
-    @router.message(F.voice)
+    @router.message(on_loop(F.voice))
     async def voice(
         message: Message,
         bot: Bot,
@@ -65,7 +66,7 @@ def create_router() -> Router:
         await message.answer(fill(texts.voice_echo, text=text))
         await take_reply(message, bot, practice, texts, trainee, text)
 
-    @router.message(~F.text)
+    @router.message(on_loop(~F.text))
     async def not_text(message: Message, texts: UiTexts) -> None:
         await message.answer(texts.non_text)
 

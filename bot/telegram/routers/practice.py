@@ -17,6 +17,7 @@ from bot.practice.service import PracticeService
 from bot.telegram import keyboards
 from bot.telegram.callbacks import MenuCb, MenuItem, PersonaCb, RuptureCb, RuptureChoice
 from bot.telegram.cohort_views import practise_screen
+from bot.telegram.filters import on_loop
 from bot.telegram.formatting import fill, patient_line, persona_cards, session_header
 from bot.telegram.presenters import (
     drop_keyboard,
@@ -155,7 +156,7 @@ def create_router() -> Router:
                 feedback = await practice.end(trainee.id)
         await send_feedback(bot, chat_id, practice, texts, active.id, persona, feedback)
 
-    @router.message(F.text, ~F.text.startswith("/"))
+    @router.message(on_loop(F.text), on_loop(~F.text.startswith("/")))
     async def reply(
         message: Message,
         bot: Bot,

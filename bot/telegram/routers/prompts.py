@@ -14,6 +14,7 @@ from contextlib import suppress
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -21,6 +22,7 @@ from bot.adapters.openai_llm import TranscriptionFailed
 from bot.learning import LearningError, LearningService, Module, PromptExercise
 from bot.practice.records import UserRecord
 from bot.practice.service import PracticeService
+from bot.telegram.filters import on_loop
 from bot.telegram.formatting import esc, fill
 from bot.telegram.learn_callbacks import OpenPromptCb, PromptAsideCb, PromptsCb
 from bot.telegram.learn_state import (
@@ -210,7 +212,9 @@ def create_router() -> Router:
             message.chat.id, texts.learning.prompt_put_aside, reply_markup=put_aside(texts, module)
         )
 
-    @router.message(LearnFlow.prompt, F.text, ~F.text.startswith("/"))
+    @router.message(
+        StateFilter(LearnFlow.prompt), on_loop(F.text), on_loop(~F.text.startswith("/"))
+    )
     async def answer_text(
         message: Message,
         bot: Bot,
@@ -225,7 +229,7 @@ def create_router() -> Router:
             message, bot, learning, practice, texts, trainee, state, waiting, message.text or ""
         )
 
-    @router.message(LearnFlow.prompt, F.voice)
+    @router.message(StateFilter(LearnFlow.prompt), on_loop(F.voice))
     async def answer_voice(
         message: Message,
         bot: Bot,

@@ -20,6 +20,7 @@ from bot.practice.records import UserRecord
 from bot.practice.service import PracticeService
 from bot.telegram import cohort_views as views
 from bot.telegram.cohort_callbacks import AssignCb, CohortCb, CohortListCb, CohortView, OpenShareCb
+from bot.telegram.filters import on_loop
 from bot.telegram.formatting import fill, snippet
 from bot.telegram.presenters import send_long, show
 from bot.telegram.roles import HasRole
@@ -263,7 +264,7 @@ def create_refusals() -> Router:
     async def refused(message: Message, texts: UiTexts) -> None:
         await message.answer(texts.cohorts.trainer_only)
 
-    @router.message(F.document.file_name.regexp(YAML_FILE, mode="search"))
+    @router.message(on_loop(F.document.file_name.regexp(YAML_FILE, mode="search")))
     async def upload_refused(message: Message, texts: UiTexts) -> None:
         await message.answer(texts.cohorts.upload_not_trainer)
 

@@ -1,0 +1,157 @@
+"""What every trainee turn reads, kept in memory for as long as the database says it holds.
+
+A turn used to open two read transactions before any work: who is writing (the consent
+gate) and their active session with the usage-limit counts, about a fifth of a turn's
+cost. Both answers only change when something writes. `HotCache` keeps them, tagged with
+the `Transactions.version()` they were read under: any write the practice stores did not
+apply here themselves (another engine's, thread's or process's: a CLI erasure, a second
+replica, any ORM write) changes the version and empties the cache at the next look. One
+cache serves every store of a database file in the process. Only a SQLite file
+has such a version; on PostgreSQL every turn reads the database as before.
+
+It holds what the process holds anyway while it answers, bounded to the most recently
+used `CAPACITY` trainees.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+from cachetools import LRUCache
+
+from bot.domain.evaluation import TokenUsage, TurnEvaluation
+from bot.domain.ids import Speaker
+from bot.domain.state import PatientState
+from bot.practice.records import SessionRecord, TurnRecord, UserRecord
+
+#: (connections opened, SQLite's data_version, writes on that connection): see
+#: `bot.storage.transactions.SqliteWorker.version`
+Version = tuple[int, int, int]
+
+#: trainees whose user row, active session and recent reply times are kept
+CAPACITY: Final = 4096
+
+
+@dataclass
+class ReplyTimes:
+    """When a trainee's counted replies were stored, for every moment from `since` on."""
+
+    since: datetime
+    times: list[datetime] = field(default_factory=list)
+
+    def counts(self, windows: Sequence[datetime]) -> list[int] | None:
+        """Replies since each moment; None if a moment lies before what is known."""
+        if any(moment < self.since for moment in windows):
+            return None
+        return [len(self.times) - bisect.bisect_left(self.times, moment) for moment in windows]
+
+
+@dataclass
+class Trainee:
+    """One trainee's active session (None: they have none) and, once read, reply times."""
+
+    session: SessionRecord | None
+    replies: ReplyTimes | None = None
+
+
+class HotCache:
+    """Users by key and `Trainee` entries by user id, all read under one version."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self.version: Version | None = None
+        self.users: LRUCache[tuple[str, str], UserRecord | None] = LRUCache(capacity)
+        self.trainees: LRUCache[int, Trainee] = LRUCache(capacity)
+        self._owners: dict[int, int] = {}
+
+    def validate(self, version: Version | None) -> bool:
+        """Forget everything unless `version` is the one the entries were read under."""
+        if version is None or version != self.version:
+            self.forget(version)
+        return version is not None
+
+    def forget(self, version: Version | None = None) -> None:
+        self.version = version
+        self.users.clear()
+        self.trainees.clear()
+        self._owners.clear()
+
+    def keep(self, user_id: int, trainee: Trainee) -> None:
+        self.trainees[user_id] = trainee
+        if trainee.session is not None:
+            self._owners[trainee.session.id] = user_id
+
+    def appended(self, session_id: int, turns: Sequence[TurnRecord]) -> None:
+        """`turns` were stored at the end of session `session_id` (by this process)."""
+        owner, trainee = self._trainee_of(session_id)
+        if trainee is None or trainee.session is None:
+            return
+        session = trainee.session
+        if turns[0].index != len(session.turns):
+            del self.trainees[owner]
+            return
+        stored = tuple(_as_read_back(turn) for turn in turns)
+        trainee.session = session.model_copy(update={"turns": (*session.turns, *stored)})
+        if trainee.replies is not None:
+            first_counted = _first_counted_index(session)
+            for turn in turns:
+                if turn.speaker is Speaker.TRAINEE and turn.index >= first_counted:
+                    bisect.insort(trainee.replies.times, _utc(turn.created_at))
+
+    def evaluated(
+        self,
+        session_id: int,
+        index: int,
+        *,
+        evaluation: TurnEvaluation,
+        state: PatientState,
+        usage: TokenUsage | None,
+    ) -> None:
+        """Turn `index` of session `session_id` was given `evaluation` and `state` (and `usage`)."""
+        owner, trainee = self._trainee_of(session_id)
+        if trainee is None or trainee.session is None:
+            return
+        turns = list(trainee.session.turns)
+        if index >= len(turns):
+            del self.trainees[owner]
+            return
+        update: dict[str, object] = {"evaluation": evaluation, "state": state}
+        if usage is not None:
+            update["usage"] = usage
+        turns[index] = turns[index].model_copy(update=update)
+        trainee.session = trainee.session.model_copy(update={"turns": tuple(turns)})
+
+    def _trainee_of(self, session_id: int) -> tuple[int, Trainee | None]:
+        """The entry holding session `session_id`; if none does, replies may have moved."""
+        owner = self._owners.get(session_id)
+        trainee = None if owner is None else self.trainees.get(owner)
+        if trainee is None or trainee.session is None or trainee.session.id != session_id:
+            # A session no entry holds (a new one, an old one, an evicted entry): whose
+            # reply times it changes is unknown here, and it is rare, so start afresh.
+            self.trainees.clear()
+            self._owners.clear()
+            return 0, None
+        assert owner is not None
+        return owner, trainee
+
+
+def _first_counted_index(session: SessionRecord) -> int:
+    """Replies a "what if" replay copied from its original do not count against the limits."""
+    if session.replay_from_turn is None:
+        return 0
+    return 2 * (session.replay_from_turn - 1) + 1
+
+
+def _as_read_back(turn: TurnRecord) -> TurnRecord:
+    """`turn` as a read from the database returns it: its time in UTC (`UTCDateTime`)."""
+    moment = _utc(turn.created_at)
+    if moment.tzinfo is turn.created_at.tzinfo:
+        return turn
+    return turn.model_copy(update={"created_at": moment})
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
