@@ -253,3 +253,36 @@ async def test_erasing_a_trainee_empties_memory_at_once(store: SqlPracticeStore)
 
     assert len(cache.users) == 0 and len(cache.trainees) == 0
     assert await store.find_user("telegram", "42") is None
+
+
+async def test_starting_ending_and_consenting_leave_other_trainees_in_memory(
+    store: SqlPracticeStore,
+) -> None:
+    anna, anna_session = await trainee_in_session(store)
+    ben = await store.get_or_create_user("telegram", "43")
+    await store.set_consent(ben.id, True)
+    ben_session = await store.create_session(ben.id, "maria-confrontation", 8, "scripted")
+    await store.append_turn(ben_session, patient_turn(0))
+    for user, key in ((anna, "42"), (ben, "43")):
+        await store.find_user("telegram", key)
+        await store.active_session_and_reply_counts(user.id, WINDOWS)
+    statements = Statements(store)
+
+    await store.finish_session(
+        anna_session, end_reason=EndReason.ENDED_BY_TRAINEE, resolution_rating=2, feedback={}
+    )
+    assert (await store.active_session_and_reply_counts(anna.id, WINDOWS))[0] is None
+    second = await store.create_session(anna.id, "maria-confrontation", 9, "scripted")
+    await store.append_turn(second, patient_turn(0))
+    await store.set_consent(anna.id, False)
+    statements.take()
+
+    assert (await store.find_user("telegram", "43")) is not None
+    assert (await store.active_session_and_reply_counts(ben.id, WINDOWS))[0] is not None
+    assert statements.take() == []  # Ben's answers stayed in memory
+
+    anna_now = await store.find_user("telegram", "42")
+    assert anna_now is not None and anna_now.consented is False
+    remembered = await store.active_session_and_reply_counts(anna.id, WINDOWS)
+    assert remembered[0] is not None and remembered[0].id == second
+    assert remembered == await fresh(store, anna.id)

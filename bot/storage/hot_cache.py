@@ -84,15 +84,40 @@ class HotCache:
         if trainee.session is not None:
             self._owners[trainee.session.id] = user_id
 
+    def user_changed(self, user_id: int) -> None:
+        for key, user in list(self.users.items()):
+            if user is not None and user.id == user_id:
+                del self.users[key]
+
+    def session_started(self, user_id: int, session_id: int) -> None:
+        """The user has a new active session (and the one they had, if any, was finished)."""
+        self.trainees.pop(user_id, None)
+        self._owners[session_id] = user_id
+
+    def session_finished(self, session_id: int) -> None:
+        owner = self._owners.get(session_id)
+        if owner is not None and self._holding(owner, session_id) is not None:
+            del self.trainees[owner]
+
     def appended(self, session_id: int, turns: Sequence[TurnRecord]) -> None:
         """`turns` were stored at the end of session `session_id` (by this process)."""
-        owner, trainee = self._trainee_of(session_id)
-        if trainee is None or trainee.session is None:
+        owner = self._owners.get(session_id)
+        replies = any(turn.speaker is Speaker.TRAINEE for turn in turns)
+        if owner is None:
+            if replies:  # someone's reply counts moved, and whose is unknown here (rare)
+                self.trainees.clear()
+                self._owners.clear()
+            return
+        trainee = self._holding(owner, session_id)
+        if (
+            trainee is None
+            or trainee.session is None
+            or turns[0].index != len(trainee.session.turns)
+        ):
+            if replies or trainee is not None:  # the owner's entry no longer tells the truth
+                self.trainees.pop(owner, None)
             return
         session = trainee.session
-        if turns[0].index != len(session.turns):
-            del self.trainees[owner]
-            return
         stored = tuple(_as_read_back(turn) for turn in turns)
         trainee.session = session.model_copy(update={"turns": (*session.turns, *stored)})
         if trainee.replies is not None:
@@ -111,9 +136,10 @@ class HotCache:
         usage: TokenUsage | None,
     ) -> None:
         """Turn `index` of session `session_id` was given `evaluation` and `state` (and `usage`)."""
-        owner, trainee = self._trainee_of(session_id)
-        if trainee is None or trainee.session is None:
-            return
+        owner = self._owners.get(session_id)
+        trainee = None if owner is None else self._holding(owner, session_id)
+        if owner is None or trainee is None or trainee.session is None:
+            return  # no entry holds that session
         turns = list(trainee.session.turns)
         if index >= len(turns):
             del self.trainees[owner]
@@ -124,18 +150,12 @@ class HotCache:
         turns[index] = turns[index].model_copy(update=update)
         trainee.session = trainee.session.model_copy(update={"turns": tuple(turns)})
 
-    def _trainee_of(self, session_id: int) -> tuple[int, Trainee | None]:
-        """The entry holding session `session_id`; if none does, replies may have moved."""
-        owner = self._owners.get(session_id)
-        trainee = None if owner is None else self.trainees.get(owner)
+    def _holding(self, owner: int, session_id: int) -> Trainee | None:
+        """The owner's entry if it holds session `session_id` as their active one."""
+        trainee = self.trainees.get(owner)
         if trainee is None or trainee.session is None or trainee.session.id != session_id:
-            # A session no entry holds (a new one, an old one, an evicted entry): whose
-            # reply times it changes is unknown here, and it is rare, so start afresh.
-            self.trainees.clear()
-            self._owners.clear()
-            return 0, None
-        assert owner is not None
-        return owner, trainee
+            return None
+        return trainee
 
 
 def _first_counted_index(session: SessionRecord) -> int:

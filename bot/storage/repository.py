@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Row,
@@ -46,8 +46,9 @@ from bot.storage.learning_repository import export_learning
 from bot.storage.tables import Base, PracticeSession, Turn, User, utcnow
 from bot.storage.transactions import Work, transactions_for
 
-#: what a write teaches the cache (`SqlPracticeStore._write_remembered`)
-Remember = Callable[[HotCache], None]
+#: what a turn write teaches the cache (`SqlPracticeStore._write_remembered`)
+Remember = Callable[[HotCache, None], None]
+T = TypeVar("T")
 _MISSING: Any = object()
 
 #: Core tables for the practice hot path (`bot.storage.transactions`)
@@ -76,19 +77,25 @@ class SqlPracticeStore:
         self._cache = self._tx.cache
 
     async def get_or_create_user(self, channel: str, external_id: str) -> UserRecord:
-        async with self._read() as db:
-            user = await db.scalar(_user_by_key(channel, external_id))
+        user = await self.find_user(channel, external_id)
         if user is not None:
-            return _user_record(user)
+            return user
         insert = postgresql_insert if self._dialect == "postgresql" else sqlite_insert
         add_if_missing = (
-            insert(User)
+            insert(USERS)
             .values(channel=channel, external_id=external_id, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
-        async with self._write() as db, db.begin():
-            await db.execute(add_if_missing)
-            return _user_record((await db.scalars(_user_by_key(channel, external_id))).one())
+        key = {"channel": channel, "external_id": external_id}
+
+        def add(db: Connection) -> UserRecord:
+            db.execute(add_if_missing)
+            return _user_record(db.execute(_USER_BY_KEY, key).one())
+
+        def remember(cache: HotCache, user: UserRecord) -> None:
+            cache.users[(channel, external_id)] = user
+
+        return await self._write_remembered(add, remember)
 
     async def find_user(self, channel: str, external_id: str) -> UserRecord | None:
         cached = self._cache.validate(self._tx.version())
@@ -113,21 +120,21 @@ class SqlPracticeStore:
             return None if user is None else _user_record(user)
 
     async def set_consent(self, user_id: int, consented: bool) -> None:
-        change = (
-            update(User)
-            .where(User.id == user_id)
-            .values(consented=consented, consented_at=utcnow() if consented else None)
-            .returning(User.id)
+        await self._change_user(
+            user_id, consented=consented, consented_at=utcnow() if consented else None
         )
-        async with self._write() as db, db.begin():
-            if (await db.scalar(change)) is None:
-                raise LookupError(f"no user {user_id}")
 
     async def set_active(self, user_id: int, active: bool) -> None:
-        change = update(User).where(User.id == user_id).values(active=active).returning(User.id)
-        async with self._write() as db, db.begin():
-            if (await db.scalar(change)) is None:
+        await self._change_user(user_id, active=active)
+
+    async def _change_user(self, user_id: int, **values: Any) -> None:
+        change = update(USERS).where(USERS.c.id == user_id).values(**values).returning(USERS.c.id)
+
+        def apply(db: Connection) -> None:
+            if db.execute(change).first() is None:
                 raise LookupError(f"no user {user_id}")
+
+        await self._write_remembered(apply, lambda cache, _: cache.user_changed(user_id))
 
     async def count_trainee_turns(self, user_id: int, since: Sequence[datetime]) -> list[int]:
         """One count per moment in `since`, from one statement (the usage limits' windows)."""
@@ -157,21 +164,25 @@ class SqlPracticeStore:
         replay_of: int | None = None,
         replay_from_turn: int | None = None,
     ) -> int:
-        session = PracticeSession(
-            user_id=user_id,
-            persona_id=persona_id,
-            seed=seed,
-            engine=engine,
-            status=SessionStatus.ACTIVE.value,
-            started_at=utcnow(),
-            replay_of=replay_of,
-            replay_from_turn=replay_from_turn,
+        add = (
+            insert(SESSIONS)
+            .values(
+                user_id=user_id,
+                persona_id=persona_id,
+                seed=seed,
+                engine=engine,
+                status=SessionStatus.ACTIVE.value,
+                started_at=utcnow(),
+                replay_of=replay_of,
+                replay_from_turn=replay_from_turn,
+            )
+            .returning(SESSIONS.c.id)
         )
         try:
-            async with self._write() as db, db.begin():
-                db.add(session)
-                await db.flush()
-                return session.id
+            return await self._write_remembered(
+                lambda db: int(db.execute(add).scalar_one()),
+                lambda cache, session_id: cache.session_started(user_id, session_id),
+            )
         except IntegrityError as exc:
             missing = f"no user {user_id}" + (f" or session {replay_of}" if replay_of else "")
             raise LookupError(missing) from exc
@@ -181,7 +192,7 @@ class SqlPracticeStore:
             db.execute(_INSERT_TURN, _turn_values(session_id, turn))
 
         await self._append(
-            session_id, append, turn.index, lambda cache: cache.appended(session_id, (turn,))
+            session_id, append, turn.index, lambda cache, _: cache.appended(session_id, (turn,))
         )
 
     async def append_exchange(self, session_id: int, reply: TurnRecord, answer: TurnRecord) -> None:
@@ -193,7 +204,7 @@ class SqlPracticeStore:
             session_id,
             append,
             reply.index,
-            lambda cache: cache.appended(session_id, (reply, answer)),
+            lambda cache, _: cache.appended(session_id, (reply, answer)),
         )
 
     async def record_answer(
@@ -214,7 +225,7 @@ class SqlPracticeStore:
                 raise LookupError(f"session {session_id} has no turn {index}")
             db.execute(_INSERT_TURN, _turn_values(session_id, answer))
 
-        def remember(cache: HotCache) -> None:
+        def remember(cache: HotCache, _: None) -> None:
             cache.evaluated(session_id, index, evaluation=evaluation, state=state, usage=usage)
             cache.appended(session_id, (answer,))
 
@@ -251,12 +262,12 @@ class SqlPracticeStore:
 
         await self._write_remembered(
             attach,
-            lambda cache: cache.evaluated(
+            lambda cache, _: cache.evaluated(
                 session_id, index, evaluation=evaluation, state=state, usage=usage
             ),
         )
 
-    async def _write_remembered(self, work: Work[None], remember: Remember) -> None:
+    async def _write_remembered(self, work: Work[T], remember: Callable[[HotCache, T], None]) -> T:
         """`work` in a write transaction; then the cache learns its effect or forgets.
 
         It learns only if the write ran on the worker's own connection with nothing else
@@ -264,15 +275,16 @@ class SqlPracticeStore:
         """
         cached = self._cache.validate(self._tx.version())
         before = self._cache.version
-        await self._tx.write(work)
+        result = await self._tx.write(work)
         if not cached or before is None:
-            return
+            return result
         after = self._tx.version()
         if after == (before[0], before[1], before[2] + 1):
             self._cache.version = after
-            remember(self._cache)
+            remember(self._cache, result)
         else:
             self._cache.forget(after)
+        return result
 
     async def get_session(self, session_id: int) -> SessionRecord | None:
         return await self._tx.read(
@@ -333,8 +345,8 @@ class SqlPracticeStore:
         feedback: dict[str, Any],
     ) -> None:
         change = (
-            update(PracticeSession)
-            .where(PracticeSession.id == session_id)
+            update(SESSIONS)
+            .where(SESSIONS.c.id == session_id)
             .values(
                 status=SessionStatus.FINISHED.value,
                 ended_at=utcnow(),
@@ -342,11 +354,14 @@ class SqlPracticeStore:
                 resolution_rating=resolution_rating,
                 feedback=feedback,
             )
-            .returning(PracticeSession.id)
+            .returning(SESSIONS.c.id)
         )
-        async with self._write() as db, db.begin():
-            if (await db.scalar(change)) is None:
+
+        def finish(db: Connection) -> None:
+            if db.execute(change).first() is None:
                 raise LookupError(f"no session {session_id}")
+
+        await self._write_remembered(finish, lambda cache, _: cache.session_finished(session_id))
 
     async def list_sessions(self, user_id: int, limit: int = 20) -> list[SessionSummary]:
         """The user's newest sessions first; `turns` counts every stored turn."""
