@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import io
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bot.adapters.openai_llm import LLMPatient, make_client
 from bot.cli.telegram import ERROR_MALFORMED, ERROR_NOT_SET, run_bot
 from bot.domain.templates import PromptRenderer
 from bot.patients.scripted import ScriptedPatient
-from bot.telegram.app import app_dispatcher, create_bot
+from bot.telegram.app import GC_YOUNG_OBJECTS, app_dispatcher, create_bot, settle_memory
 from bot.wiring import open_app
 from tests.fakes.openai_server import FakeOpenAI, FakeReply, RecordedRequest
 from tests.fakes.telegram_server import FakeTelegram, next_sequence
@@ -110,3 +111,14 @@ async def test_typing_shows_before_the_model_is_asked(tmp_path: Path) -> None:
         ((typing_count, model_seq),) = typing_seen_by_model
         assert typing_count == 1
         assert calls[0].seq < model_seq < calls[1].seq
+
+
+def test_startup_freezes_what_it_built_and_collects_young_objects_less_often() -> None:
+    threshold = gc.get_threshold()
+    try:
+        settle_memory()
+        assert gc.get_freeze_count() > 10_000  # modules, schemas, compiled rubrics
+        assert gc.get_threshold() == (GC_YOUNG_OBJECTS, threshold[1], threshold[2])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

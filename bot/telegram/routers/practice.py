@@ -6,7 +6,7 @@ import random
 import secrets
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.types import CallbackQuery, Message
 
 from bot.cohort_wiring import Cohorts
@@ -156,14 +156,32 @@ def create_router() -> Router:
                 feedback = await practice.end(trainee.id)
         await send_feedback(bot, chat_id, practice, texts, active.id, persona, feedback)
 
-    @router.message(on_loop(F.text), on_loop(~F.text.startswith("/")))
-    async def reply(
-        message: Message,
-        bot: Bot,
-        practice: PracticeService,
-        texts: UiTexts,
-        trainee: UserRecord,
-    ) -> None:
-        await take_reply(message, bot, practice, texts, trainee, message.text or "")
-
+    router.message.register(reply, on_loop(F.text), on_loop(~F.text.startswith("/")))
     return router
+
+
+def replies_router() -> Router:
+    """Plain text outside any dialogue state goes straight to the session, ahead of every
+    command router.
+
+    No handler before the practice router takes such text (they want a command, a
+    document or a dialogue state), so answering it first changes nothing but the cost: a
+    reply no longer passes each command filter of the routers before it (a dozen with
+    cohorts and the curriculum). Text in a dialogue state still goes the long way, to
+    the handler waiting for it or to the same `reply` at the end.
+    """
+    router = Router(name="practice-replies")
+    router.message.register(
+        reply, StateFilter(None), on_loop(F.text), on_loop(~F.text.startswith("/"))
+    )
+    return router
+
+
+async def reply(
+    message: Message,
+    bot: Bot,
+    practice: PracticeService,
+    texts: UiTexts,
+    trainee: UserRecord,
+) -> None:
+    await take_reply(message, bot, practice, texts, trainee, message.text or "")
