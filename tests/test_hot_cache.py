@@ -19,8 +19,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.practice.records import EndReason, SessionRecord, UserRecord
+from bot.practice.records import EndReason, SessionRecord, SessionStatus, UserRecord
 from bot.storage import SqlPracticeStore, create_engine_for, upgrade_database
+from bot.storage.hot_cache import HotCache, ReplyTimes, Trainee
 from tests.test_storage import (
     EVALUATION,
     STATE_AFTER,
@@ -286,3 +287,36 @@ async def test_starting_ending_and_consenting_leave_other_trainees_in_memory(
     remembered = await store.active_session_and_reply_counts(anna.id, WINDOWS)
     assert remembered[0] is not None and remembered[0].id == second
     assert remembered == await fresh(store, anna.id)
+
+
+def test_memory_is_bounded_and_an_evicted_trainee_is_read_again() -> None:
+    cache = HotCache(capacity=2)
+    assert cache.validate((1, 1, 0))
+
+    def session(number: int) -> SessionRecord:
+        return SessionRecord(
+            id=100 + number,
+            user_id=number,
+            persona_id="maria-confrontation",
+            seed=number,
+            engine="scripted",
+            status=SessionStatus.ACTIVE,
+            started_at=T0,
+            turns=(patient_turn(0),),
+        )
+
+    for number in range(3):
+        cache.keep(number, Trainee(session(number), ReplyTimes(T0, [])))
+    assert sorted(cache.trainees) == [1, 2]  # the least recently used went
+
+    cache.appended(100, (trainee_turn(1),))  # the evicted trainee's reply
+    assert sorted(cache.trainees) == [1, 2]
+    cache.appended(101, (trainee_turn(1),))
+    one = cache.trainees[1]
+    assert one.session is not None and len(one.session.turns) == 2
+    assert one.replies is not None and one.replies.counts([T0]) == [1]
+
+    for number in range(3, 40):
+        cache.session_started(number, 100 + number)
+    assert len(cache._owners) <= 4 * 2
+    assert cache._owners[139] == 39

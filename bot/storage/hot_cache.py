@@ -63,12 +63,15 @@ class HotCache:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.version: Version | None = None
+        self._capacity = capacity
         self.users: LRUCache[tuple[str, str], UserRecord | None] = LRUCache(capacity)
         self.trainees: LRUCache[int, Trainee] = LRUCache(capacity)
         self._owners: dict[int, int] = {}
 
     def validate(self, version: Version | None) -> bool:
         """Forget everything unless `version` is the one the entries were read under."""
+        if version is None and self.version is None:
+            return False  # nothing is kept without a version (PostgreSQL: every time)
         if version is None or version != self.version:
             self.forget(version)
         return version is not None
@@ -82,7 +85,15 @@ class HotCache:
     def keep(self, user_id: int, trainee: Trainee) -> None:
         self.trainees[user_id] = trainee
         if trainee.session is not None:
-            self._owners[trainee.session.id] = user_id
+            self._own(trainee.session.id, user_id)
+
+    def _own(self, session_id: int, user_id: int) -> None:
+        """Remember whose session it is; bounded like the entries (the held ones stay)."""
+        if len(self._owners) >= 4 * self._capacity:
+            self._owners = {
+                t.session.id: owner for owner, t in self.trainees.items() if t.session is not None
+            }
+        self._owners[session_id] = user_id
 
     def user_changed(self, user_id: int) -> None:
         for key, user in list(self.users.items()):
@@ -92,7 +103,7 @@ class HotCache:
     def session_started(self, user_id: int, session_id: int) -> None:
         """The user has a new active session (and the one they had, if any, was finished)."""
         self.trainees.pop(user_id, None)
-        self._owners[session_id] = user_id
+        self._own(session_id, user_id)
 
     def session_finished(self, session_id: int) -> None:
         owner = self._owners.get(session_id)
