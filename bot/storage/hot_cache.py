@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from cachetools import LRUCache
@@ -27,6 +27,7 @@ from bot.domain.evaluation import TokenUsage, TurnEvaluation
 from bot.domain.ids import Speaker
 from bot.domain.state import PatientState
 from bot.practice.records import SessionRecord, TurnRecord, UserRecord
+from bot.storage.tables import as_utc
 
 #: (connections opened, SQLite's data_version, writes on that connection): see
 #: `bot.storage.transactions.SqliteWorker.version`
@@ -135,7 +136,7 @@ class HotCache:
             first_counted = _first_counted_index(session)
             for turn in turns:
                 if turn.speaker is Speaker.TRAINEE and turn.index >= first_counted:
-                    bisect.insort(trainee.replies.times, _utc(turn.created_at))
+                    bisect.insort(trainee.replies.times, as_utc(turn.created_at))
 
     def evaluated(
         self,
@@ -177,12 +178,8 @@ def _first_counted_index(session: SessionRecord) -> int:
 
 
 def _as_read_back(turn: TurnRecord) -> TurnRecord:
-    """`turn` as a read from the database returns it: its time in UTC (`UTCDateTime`)."""
-    moment = _utc(turn.created_at)
+    """`turn` as a read from the database returns it: its time in UTC (`as_utc`)."""
+    moment = as_utc(turn.created_at)
     if moment.tzinfo is turn.created_at.tzinfo:
         return turn
     return turn.model_copy(update={"created_at": moment})
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -108,11 +108,11 @@ class SqlPracticeStore:
             row = db.execute(_USER_BY_KEY, key).first()
             return None if row is None else _user_record(row)
 
-        version = self._cache.version
-        found = await self._tx.read(find)
-        if cached and self._tx.version() == version:
-            self._cache.users[(channel, external_id)] = found
-        return found
+        if not cached:
+            return await self._tx.read(find)
+        return await self._read_remembered(
+            find, lambda cache, found: cache.users.__setitem__((channel, external_id), found)
+        )
 
     async def get_user(self, user_id: int) -> UserRecord | None:
         async with self._read() as db:
@@ -267,6 +267,18 @@ class SqlPracticeStore:
             ),
         )
 
+    async def _read_remembered(self, work: Work[T], keep: Callable[[HotCache, T], None]) -> T:
+        """`work` in a read transaction; then the (valid) cache keeps its result.
+
+        Only if nothing wrote in the meantime: a read that waited for a busy database may
+        have let writes by.
+        """
+        version = self._cache.version
+        result = await self._tx.read(work)
+        if self._tx.version() == version:
+            keep(self._cache, result)
+        return result
+
     async def _write_remembered(self, work: Work[T], remember: Callable[[HotCache, T], None]) -> T:
         """`work` in a write transaction; then the cache learns its effect or forgets.
 
@@ -292,16 +304,16 @@ class SqlPracticeStore:
         )
 
     async def active_session(self, user_id: int) -> SessionRecord | None:
-        cached = self._cache.validate(self._tx.version())
-        if cached and (trainee := self._cache.trainees.get(user_id)) is not None:
+        def read(db: Connection) -> SessionRecord | None:
+            return _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
+
+        if not self._cache.validate(self._tx.version()):
+            return await self._tx.read(read)
+        if (trainee := self._cache.trainees.get(user_id)) is not None:
             return trainee.session
-        version = self._cache.version
-        session = await self._tx.read(
-            lambda db: _load_session(db, _NEWEST_ACTIVE, {"user_id": user_id})
+        return await self._read_remembered(
+            read, lambda cache, session: cache.keep(user_id, Trainee(session))
         )
-        if cached and self._tx.version() == version:
-            self._cache.keep(user_id, Trainee(session))
-        return session
 
     async def active_session_and_reply_counts(
         self, user_id: int, since: Sequence[datetime]
@@ -329,10 +341,7 @@ class SqlPracticeStore:
                 return Trainee(session)
             return Trainee(session, ReplyTimes(earliest, _reply_times(db, user_id, earliest)))
 
-        version = self._cache.version
-        trainee = await self._tx.read(read_times)
-        if self._tx.version() == version:
-            self._cache.keep(user_id, trainee)
+        trainee = await self._read_remembered(read_times, lambda cache, t: cache.keep(user_id, t))
         counts = [] if trainee.replies is None else trainee.replies.counts(since)
         return trainee.session, counts or []
 

@@ -160,10 +160,9 @@ class SqliteWorker:
         self.cache = HotCache()
         self._connects = 0
         self._connection: Any = None
-        self._inline_writes = 0
+        self._writes = 0
         event.listen(self._inline, "connect", self._on_connect)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-tx")
-        self._writes = 0
         self._checkpoint: asyncio.Future[None] | None = None
 
     @classmethod
@@ -201,7 +200,7 @@ class SqliteWorker:
             (data_version,) = connection.execute("PRAGMA data_version").fetchone()
         except sqlite3.Error:
             return None
-        return (self._connects, int(data_version), self._inline_writes)
+        return (self._connects, int(data_version), self._writes)
 
     async def run(self, runner: Callable[[Engine, Work[T]], T], work: Work[T]) -> T:
         if runner is _read_in:
@@ -211,9 +210,8 @@ class SqliteWorker:
         # the thread, the next no longer finds the lock taken and follows it there, and so
         # on (seen as hundreds of thread hops while trainees enrolled during a burst).
         async with write_queue(self._url):
-            self._inline_writes += 1  # counted before it runs: a failed write forgets too
+            self._writes += 1  # counted before it runs: a failed write makes a cache forget too
             result = await self._attempt(runner, work, self._inline, self._engine)
-        self._writes += 1
         if self._writes % CHECKPOINT_EVERY == 0 and (
             self._checkpoint is None or self._checkpoint.done()
         ):
